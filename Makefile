@@ -1,0 +1,57 @@
+# Lotsen: `make run` serves the demo on SQLite; `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CATALOGUES := lotsen/translations
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export LOTSEN_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test test-fast translations i18n-extract i18n-update chromium postgres clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(BIN)/pip install --upgrade --quiet pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Compile the .po catalogues into .mo files (fuzzy entries are left out).
+translations: $(STAMP)
+	$(BIN)/pybabel compile -d $(CATALOGUES) -D messages --statistics
+
+## Extract marked strings into the template catalogue, then merge into de and en.
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--project Lotsen --copyright-holder "Lotsen contributors" -o $(CATALOGUES)/messages.pot .
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --no-fuzzy-matching --ignore-obsolete
+	$(PY) tools/fill_en_catalogue.py
+
+run: translations
+	$(BIN)/lotsen db upgrade
+	$(BIN)/lotsen seed-demo
+	@echo "Lotsen serves http://$(HOST):$(PORT)/ (stop with Ctrl+C)"
+	$(BIN)/lotsen run --host $(HOST) --port $(PORT)
+
+## Debian's Chromium for the browser tests (never a downloaded browser build).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## Start the local PostgreSQL if it is down; the suite fails loudly under CI=true if it stays down.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start 2>/dev/null; sleep 2; } || true
+
+test: translations chromium postgres
+	$(BIN)/pytest
+
+test-fast: translations
+	$(BIN)/pytest -m "not e2e" -x -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

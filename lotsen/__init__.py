@@ -1,0 +1,84 @@
+"""Lotsen: volunteer interpreter and integration guide pools for integration offices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app: load config, bind extensions, register blueprints and CLI. Nothing else."""
+    import config
+    from lotsen import cli, db, web
+    from lotsen.extensions import babel, csrf, limiter, login_manager
+    from lotsen.i18n import _l, select_locale
+
+    settings = config.load()
+    settings.update(overrides or {})
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], template_folder=str(ROOT / "templates"),
+                static_folder=str(ROOT / "static"))
+    app.config.update(settings)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE=app.config["TIMEZONE"],
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+    )
+    if app.config["PROXY_FIX"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    db.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    web.init_app(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from lotsen.audit.views import bp as audit_bp
+    from lotsen.auth.user_views import bp as users_bp
+    from lotsen.auth.views import bp as auth_bp
+    from lotsen.home.views import bp as home_bp
+    from lotsen.offices.views import agencies_bp, bp as offices_bp
+
+    for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_date, format_datetime, get_locale
+    from flask_wtf import FlaskForm
+
+    from lotsen.auth.models import Role
+    from lotsen.i18n import LANGUAGE_NAMES, text_direction
+
+    @app.context_processor
+    def layout_context():
+        locale = str(get_locale() or app.config["DEFAULT_LOCALE"])
+        return {
+            "current_locale": locale,
+            "text_direction": text_direction(locale),
+            "language_names": LANGUAGE_NAMES,
+            "Role": Role,
+            "blank_form": FlaskForm(),
+        }
+
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""

@@ -1,0 +1,121 @@
+"""User accounts, roles and account status."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lotsen.db import Base, UTCDateTime, utcnow
+from lotsen.enums import TitledEnum, enum_column
+from lotsen.i18n import _l
+from lotsen.offices.models import Agency, Office
+
+
+class Role(TitledEnum):
+    VOLUNTEER = "volunteer"
+    CASEWORKER = "caseworker"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+    @classmethod
+    def titles(cls):
+        return {
+            cls.VOLUNTEER: _l("Volunteer"),
+            cls.CASEWORKER: _l("Caseworker"),
+            cls.COORDINATOR: _l("Coordinator"),
+            cls.ADMIN: _l("Administrator"),
+        }
+
+
+class UserStatus(TitledEnum):
+    INVITED = "invited"  # has not set a password yet
+    PENDING = "pending"  # registered themselves, waits to be vetted
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+    @classmethod
+    def titles(cls):
+        return {
+            cls.INVITED: _l("Invited"),
+            cls.PENDING: _l("Awaiting vetting"),
+            cls.ACTIVE: _l("Active"),
+            cls.DEACTIVATED: _l("Deactivated"),
+        }
+
+
+class User(Base):
+    """Anyone who signs in: volunteer, caseworker, coordinator or admin."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'caseworker' AND agency_id IS NOT NULL AND office_id IS NULL)"
+            " OR (role IN ('volunteer', 'coordinator') AND office_id IS NOT NULL AND agency_id IS NULL)"
+            " OR (role = 'admin' AND agency_id IS NULL)",
+            name="role_membership",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, so the unique constraint holds regardless of case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(enum_column(Role), index=True)
+    status: Mapped[UserStatus] = mapped_column(enum_column(UserStatus), index=True)
+    locale: Mapped[str] = mapped_column(String(10), default="de")
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # Bumped on password change and deactivation: every session and link issued before dies.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    office: Mapped[Office | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+
+    # Flask-Login's protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (UserStatus.ACTIVE, UserStatus.PENDING)
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    # Predicates
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status is UserStatus.PENDING
+
+    def can_deactivate(self) -> bool:
+        return self.status in (UserStatus.ACTIVE, UserStatus.PENDING, UserStatus.INVITED)
+
+    def can_reactivate(self) -> bool:
+        return self.status is UserStatus.DEACTIVATED
+
+    def can_vet(self) -> bool:
+        return self.status is UserStatus.PENDING and self.role is Role.VOLUNTEER
+
+    def revoke_sessions(self) -> None:
+        self.session_version += 1
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role.value}>"

@@ -1,0 +1,62 @@
+"""Who may see and manage what. Every check that crosses offices or agencies lives here."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.sql import Select
+
+from lotsen.auth.models import Role, User
+from lotsen.offices.models import Agency, Office, agency_offices
+
+
+def can_manage_office(actor: User, office: Office) -> bool:
+    return actor.is_admin or (actor.role is Role.COORDINATOR and actor.office_id == office.id)
+
+
+def can_manage_agency(actor: User, agency: Agency) -> bool:
+    return actor.is_admin or (actor.role is Role.COORDINATOR and actor.office_id in agency.office_ids)
+
+
+def can_manage_user(actor: User, user: User) -> bool:
+    """Admins manage everyone; coordinators their office's people and its agencies' caseworkers."""
+    if actor.is_admin:
+        return True
+    if actor.role is not Role.COORDINATOR or user.role is Role.ADMIN:
+        return False
+    if user.role is Role.CASEWORKER:
+        return user.agency is not None and actor.office_id in user.agency.office_ids
+    return user.office_id == actor.office_id
+
+
+def grantable_roles(actor: User) -> list[Role]:
+    if actor.is_admin:
+        return [Role.VOLUNTEER, Role.CASEWORKER, Role.COORDINATOR, Role.ADMIN]
+    if actor.role is Role.COORDINATOR:
+        return [Role.VOLUNTEER, Role.CASEWORKER, Role.COORDINATOR]
+    return []
+
+
+def visible_users(actor: User, query: Select | None = None) -> Select:
+    """Restrict a ``select(User)`` to the users the actor may manage."""
+    query = query if query is not None else select(User)
+    if actor.is_admin:
+        return query
+    caseworker_of_office = (User.role == Role.CASEWORKER) & exists().where(
+        agency_offices.c.agency_id == User.agency_id, agency_offices.c.office_id == actor.office_id
+    )
+    own_office = (User.office_id == actor.office_id) & (User.role != Role.ADMIN)
+    return query.where(or_(own_office, caseworker_of_office))
+
+
+def visible_agencies(actor: User, query: Select | None = None) -> Select:
+    query = query if query is not None else select(Agency)
+    if actor.is_admin:
+        return query
+    return query.where(
+        exists().where(agency_offices.c.agency_id == Agency.id, agency_offices.c.office_id == actor.office_id)
+    )
+
+
+def visible_offices(actor: User) -> Select:
+    query = select(Office).order_by(Office.name)
+    return query if actor.is_admin else query.where(Office.id == actor.office_id)

@@ -1,0 +1,121 @@
+"""Coordinators and admins manage people: list, invite, vet, deactivate, reactivate."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from lotsen import db
+from lotsen.auth import directory, forms, services
+from lotsen.auth.models import Role, User, UserStatus
+from lotsen.auth.permissions import can_manage_user, grantable_roles
+from lotsen.auth.views import apply_form_error
+from lotsen.i18n import _
+from lotsen.offices.models import Agency, Office
+from lotsen.web import roles_required
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+MANAGERS = (Role.COORDINATOR, Role.ADMIN)
+
+
+def _managed_user_or_404(user_id: int) -> User:
+    user = db.session().get(User, user_id)
+    # Someone outside the actor's reach is reported as missing, not as forbidden.
+    if user is None or not can_manage_user(current_user, user):
+        abort(404)
+    return user
+
+
+@bp.route("/")
+@roles_required(*MANAGERS)
+def list_users():
+    """People of the coordinator's office and its agencies (admins: everyone)."""
+    form = forms.UserFilterForm(request.args)
+    form.role.choices = [("", _("All roles"))] + Role.choices()
+    form.status.choices = [("", _("All states"))] + UserStatus.choices()
+    page = max(request.args.get("page", 1, type=int), 1)
+    users, total = directory.search_users(db.session(), current_user, q=form.q.data or "",
+                                          role=form.role.data or "", status=form.status.data or "", page=page)
+    return render_template("users/list.html", form=form, users=users, total=total, page=page,
+                           per_page=directory.PER_PAGE)
+
+
+@bp.route("/invite", methods=["GET", "POST"])
+@roles_required(*MANAGERS)
+def invite_user():
+    """Invite a volunteer, caseworker or coordinator; they set their password through the mailed link."""
+    session = db.session()
+    form = forms.InviteForm()
+    offices = directory.manageable_offices(session, current_user)
+    form.set_choices(grantable_roles(current_user), offices, directory.manageable_agencies(session, current_user))
+    if request.method == "GET":
+        form.office_id.data = current_user.office_id or 0
+        form.role.data = request.args.get("role", Role.VOLUNTEER.value)
+        form.agency_id.data = request.args.get("agency_id", 0, type=int)
+    if form.validate_on_submit():
+        office = session.get(Office, form.office_id.data) if form.office_id.data else None
+        agency = session.get(Agency, form.agency_id.data) if form.agency_id.data else None
+        try:
+            user = services.invite_user(session, current_user, email=form.email.data, name=form.name.data,
+                                        role=Role(form.role.data), locale=form.locale.data, office=office,
+                                        agency=agency)
+        except services.AccountError as error:
+            apply_form_error(form, error)
+        else:
+            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            return redirect(url_for("users.show_user", user_id=user.id))
+    return render_template("users/invite.html", form=form)
+
+
+@bp.route("/<int:user_id>")
+@roles_required(*MANAGERS)
+def show_user(user_id: int):
+    """One person's account and the actions a manager can take on it."""
+    user = _managed_user_or_404(user_id)
+    return render_template("users/show.html", user=user, action_form=FlaskForm())
+
+
+def _account_action(user_id: int, action, message: str):
+    user = _managed_user_or_404(user_id)
+    try:
+        action(db.session(), current_user, user)
+    except services.AccountError as error:
+        flash(error.message, "error")
+        return redirect(url_for("users.show_user", user_id=user.id))
+    flash(message % {"name": user.name}, "success")
+    return redirect(url_for("users.show_user", user_id=user.id))
+
+
+@bp.route("/<int:user_id>/deactivate", methods=["POST"])
+@roles_required(*MANAGERS)
+def deactivate_user(user_id: int):
+    """Lock an account; its open sessions end at once."""
+    return _account_action(user_id, services.deactivate_user, _("%(name)s can no longer sign in."))
+
+
+@bp.route("/<int:user_id>/reactivate", methods=["POST"])
+@roles_required(*MANAGERS)
+def reactivate_user(user_id: int):
+    """Unlock a deactivated account."""
+    return _account_action(user_id, services.reactivate_user, _("%(name)s can sign in again."))
+
+
+@bp.route("/<int:user_id>/vet", methods=["POST"])
+@roles_required(*MANAGERS)
+def vet_user(user_id: int):
+    """Accept a self-registered volunteer into the pool."""
+    return _account_action(user_id, services.vet_volunteer, _("%(name)s has been vetted and informed."))
+
+
+@bp.route("/<int:user_id>/resend-invitation", methods=["POST"])
+@roles_required(*MANAGERS)
+def resend_invitation(user_id: int):
+    """Send the invitation link again to someone who has not set a password yet."""
+    user = _managed_user_or_404(user_id)
+    if user.status is not UserStatus.INVITED:
+        flash(_("This person has already accepted the invitation."), "error")
+    else:
+        services.send_invitation(db.session(), user, current_user)
+        flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+    return redirect(url_for("users.show_user", user_id=user.id))

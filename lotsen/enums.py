@@ -1,0 +1,34 @@
+"""Helpers for enums stored as short strings with translatable titles."""
+
+from __future__ import annotations
+
+import enum
+
+from sqlalchemy import Enum as SAEnum
+
+
+class TitledEnum(str, enum.Enum):
+    """A str enum whose members carry a lazily translated title (set in ``TITLES``)."""
+
+    @property
+    def title(self) -> str:
+        return str(self.titles()[self])
+
+    @classmethod
+    def titles(cls) -> dict:
+        raise NotImplementedError
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(member.value, member.title) for member in cls]
+
+
+def enum_column(enum_cls: type[enum.Enum], length: int = 32) -> SAEnum:
+    """A portable VARCHAR column holding the enum's values."""
+    return SAEnum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -1,0 +1,51 @@
+"""The start page: each role lands on its own."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from lotsen import db
+from lotsen.auth import directory
+from lotsen.auth.models import Role, User, UserStatus
+from lotsen.auth.permissions import visible_agencies, visible_users
+from lotsen.offices.models import Agency, Office
+from lotsen.web import any_user, public
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@public
+def index():
+    """Send visitors to sign in and signed-in users to their role's start page."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("home.start"))
+
+
+@bp.route("/start")
+@any_user
+def start():
+    """The role's start page."""
+    session = db.session()
+    user = current_user
+    if user.is_pending:
+        return render_template("home/pending.html")
+    if user.role is Role.VOLUNTEER:
+        return render_template("home/volunteer.html")
+    if user.role is Role.CASEWORKER:
+        return render_template("home/caseworker.html", agency=user.agency)
+    pending_count = directory.count_pending(session, user)
+    volunteers = session.scalar(
+        visible_users(user, select(func.count(User.id))).where(User.role == Role.VOLUNTEER,
+                                                               User.status == UserStatus.ACTIVE)
+    )
+    agencies = session.scalar(visible_agencies(user, select(func.count(Agency.id))).where(Agency.is_active.is_(True)))
+    pending = directory.search_users(session, user, status=UserStatus.PENDING.value)[0][:10]
+    overview = {"pending_count": pending_count, "volunteers": volunteers, "agencies": agencies, "pending": pending}
+    if user.role is Role.COORDINATOR:
+        return render_template("home/coordinator.html", office=user.office, **overview)
+    offices = session.scalar(select(func.count(Office.id)))
+    return render_template("home/admin.html", offices=offices, **overview)

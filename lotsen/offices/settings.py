@@ -1,0 +1,111 @@
+"""Per-office settings: one registry of definitions, values kept as JSON on the office.
+
+Later areas add their settings by appending a ``Setting`` here; the settings page and
+its form are built from this list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from lotsen.enums import TitledEnum
+from lotsen.i18n import _l
+
+
+class ExcludedSetting(TitledEnum):
+    LEGAL = "legal"
+    COURT = "court"
+    THERAPY = "therapy"
+    HOSPITAL = "hospital"
+
+    @classmethod
+    def titles(cls):
+        return {
+            cls.LEGAL: _l("Legally binding talks (e.g. contracts, consent to treatment)"),
+            cls.COURT: _l("Court and police interrogations"),
+            cls.THERAPY: _l("Psychotherapy and trauma work"),
+            cls.HOSPITAL: _l("Hospital treatment talks"),
+        }
+
+
+class Section(TitledEnum):
+    REQUESTS = "requests"
+    REMINDERS = "reminders"
+    ALLOWANCE = "allowance"
+    VOLUNTEERS = "volunteers"
+
+    @classmethod
+    def titles(cls):
+        return {
+            cls.REQUESTS: _l("Requests"),
+            cls.REMINDERS: _l("Reminders"),
+            cls.ALLOWANCE: _l("Expense allowance"),
+            cls.VOLUNTEERS: _l("Volunteers"),
+        }
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    section: Section
+    kind: str  # "int", "money", "text", "multi", "int_list"
+    default: object
+    label: object
+    help: object = ""
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: type[TitledEnum] | None = None
+    unit: object = field(default="")
+
+
+SETTINGS: list[Setting] = [
+    Setting("min_lead_working_days", Section.REQUESTS, "int", 3, _l("Minimum lead time"),
+            _l("Working days between a request and its date, unless marked urgent."), 0, 30, unit=_l("working days")),
+    Setting("default_duration_minutes", Section.REQUESTS, "int", 90, _l("Default duration"), "", 15, 720,
+            unit=_l("minutes")),
+    Setting("max_duration_minutes", Section.REQUESTS, "int", 180, _l("Maximum duration"),
+            _l("Lay assignments are commonly capped at about three hours."), 30, 720, unit=_l("minutes")),
+    Setting("late_cancellation_hours", Section.REQUESTS, "int", 24, _l("Late cancellation"),
+            _l("A cancellation closer than this to the start counts as late."), 0, 168, unit=_l("hours")),
+    Setting("excluded_settings", Section.REQUESTS, "multi",
+            [ExcludedSetting.LEGAL.value, ExcludedSetting.COURT.value, ExcludedSetting.THERAPY.value],
+            _l("Settings lay volunteers must not take"), "", choices=ExcludedSetting),
+    Setting("alternative_service", Section.REQUESTS, "text", "", _l("Alternative for excluded settings"),
+            _l("Shown to caseworkers instead, e.g. a professional interpreting service or a phone/video service.")),
+    Setting("reminder_hours_before", Section.REMINDERS, "int_list", [24, 2], _l("Remind volunteers before"),
+            _l("Hours before the start, separated by commas."), 1, 336, unit=_l("hours")),
+    Setting("allowance_per_hour", Section.ALLOWANCE, "money", "12.00", _l("Allowance per hour"), "", 0, 200,
+            unit="EUR"),
+    Setting("allowance_per_km", Section.ALLOWANCE, "money", "0.30", _l("Travel allowance per km"), "", 0, 5,
+            unit="EUR"),
+    Setting("late_cancellation_paid_hours", Section.ALLOWANCE, "int", 1, _l("Paid hours for a late cancellation"),
+            "", 0, 8, unit=_l("hours")),
+    Setting("certificate_valid_years", Section.VOLUNTEERS, "int", 5, _l("Certificate of conduct valid for"),
+            "", 1, 10, unit=_l("years")),
+]
+
+BY_KEY = {setting.key: setting for setting in SETTINGS}
+
+
+def value(office, key: str):
+    """The office's value for a setting, or the default."""
+    setting = BY_KEY[key]
+    raw = (office.settings or {}).get(key, setting.default)
+    return Decimal(raw) if setting.kind == "money" else raw
+
+
+def all_values(office) -> dict:
+    return {setting.key: value(office, setting.key) for setting in SETTINGS}
+
+
+def to_storable(key: str, python_value) -> object:
+    """Turn a validated form value into its JSON form."""
+    setting = BY_KEY[key]
+    if setting.kind == "money":
+        return str(Decimal(python_value).quantize(Decimal("0.01")))
+    if setting.kind == "int_list":
+        return sorted({int(v) for v in python_value}, reverse=True)
+    if setting.kind == "multi":
+        return sorted(python_value)
+    return python_value

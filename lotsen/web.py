@@ -1,0 +1,113 @@
+"""Request plumbing: one commit per request, error pages, security headers, role guards."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from flask import Flask, abort, current_app, g, render_template, request
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from lotsen import db
+from lotsen.auth.models import Role
+
+log = logging.getLogger(__name__)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
+
+
+def public(view):
+    """Mark a view as open to anonymous visitors (the route test checks every view is marked)."""
+    view.lotsen_access = "public"
+    return view
+
+
+def roles_required(*roles: Role):
+    """Let signed-in users with one of ``roles`` in; others get 403, anonymous visitors the login page."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            if current_user.is_pending and not getattr(view, "lotsen_pending_ok", False):
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded = login_required(wrapped)
+        guarded.lotsen_access = frozenset(roles)
+        return guarded
+
+    return decorator
+
+
+def any_user(view):
+    """Any signed-in user, including a volunteer who is still awaiting vetting."""
+    view.lotsen_pending_ok = True
+    return roles_required(*Role)(view)
+
+
+def form_failed() -> None:
+    """Discard whatever the request flushed: the form is shown again with its errors."""
+    g.lotsen_rollback = True
+    db.session().rollback()
+
+
+def _commit(response):
+    db_session = g.get("db_session")
+    if db_session is None:
+        return response
+    if response.status_code < 400 and not g.get("lotsen_rollback"):
+        db_session.commit()
+    else:
+        db_session.rollback()
+    return response
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.endpoint != "static":
+        # Pages carry personal data: never keep them in shared caches or the browser's history cache.
+        response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config.get("HSTS"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def _error_page(error: HTTPException):
+    if error.code is None or error.code < 400:
+        return error  # routing redirects such as a missing trailing slash
+    template = error.code if error.code in (400, 403, 404, 405, 429) else "generic"
+    return render_template(f"errors/{template}.html", error=error), error.code
+
+
+def _csrf_error(error: CSRFError):
+    return render_template("errors/csrf.html", error=error), 400
+
+
+def _server_error(error):
+    original = getattr(error, "original_exception", error)
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=original)
+    db_session = g.get("db_session")
+    if db_session is not None:
+        db_session.rollback()
+    return render_template("errors/500.html"), 500
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_security_headers)
+    # Registered last so it runs first: the commit happens before headers are added.
+    app.after_request(_commit)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(500, _server_error)
