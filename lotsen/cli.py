@@ -31,6 +31,14 @@ def db_downgrade(revision: str):
     migrate.downgrade(current_app.config["DATABASE_URL"], revision)
 
 
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration changes.")
+@with_appcontext
+def db_revision(message: str):
+    """Generate a migration for model changes (review the file before committing it)."""
+    migrate.revision(current_app.config["DATABASE_URL"], message)
+
+
 @click.command("create-admin")
 @click.option("--email", prompt=True)
 @click.option("--name", prompt=True)

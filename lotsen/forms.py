@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 from lotsen.i18n import LANGUAGE_NAMES, _l
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def strip(value):
@@ -40,4 +46,4 @@ def postcode_field(label=None, optional=True) -> StringField:
 
 
 def locale_field() -> SelectField:
-    return SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()), validators=[required()])
+    return SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()), validators=[required()])

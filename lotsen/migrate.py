@@ -21,3 +21,8 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
+
+
+def revision(database_url: str, message: str) -> None:
+    """Write a new migration from the difference between the models and an up-to-date database."""
+    command.revision(alembic_config(database_url), message=message, autogenerate=True)

@@ -8,6 +8,7 @@ from email import policy
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -96,9 +97,29 @@ def app_overrides():
     return {}
 
 
+class Client(FlaskClient):
+    """A test client after whose requests the test's own session starts afresh.
+
+    SQLite readers see a snapshot until their transaction ends; ending it after every
+    request lets the test read what the request committed, on both databases alike.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Tests read English unless they choose otherwise; the product's default stays German.
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        for hook in self.application.extensions.get("tests.after_request", []):
+            hook()
+        return response
+
+
 @pytest.fixture
 def app(database_url, tmp_path, app_overrides):
     application = create_app(app_config(database_url, tmp_path, **app_overrides))
+    application.test_client_class = Client
     yield application
     engine = application.extensions["lotsen.engine"]
     _empty_tables(engine)
@@ -118,6 +139,12 @@ def session(app):
     would be shared by every request of the test client (and with it ``g``).
     """
     own = app.extensions["lotsen.sessionmaker"]()
+
+    def start_afresh():
+        own.rollback()
+        own.expire_all()
+
+    app.extensions.setdefault("tests.after_request", []).append(start_afresh)
     yield own
     own.close()
 

@@ -7,7 +7,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, Length, Optional
 
 from lotsen.auth.models import Role
-from lotsen.forms import email_field, locale_field, name_field, required
+from lotsen.forms import email_field, locale_field, name_field, options, required
 from lotsen.i18n import _l
 
 
@@ -80,9 +80,9 @@ class InviteForm(FlaskForm):
                             description=_l("For caseworkers."))
 
     def set_choices(self, roles: list[Role], offices, agencies) -> None:
-        self.role.choices = [(role.value, role.title) for role in roles]
-        self.office_id.choices = [(0, _l("— none —"))] + [(o.id, o.name) for o in offices]
-        self.agency_id.choices = [(0, _l("— none —"))] + [(a.id, a.name) for a in agencies]
+        self.role.choices = options((role.value, role.title) for role in roles)
+        self.office_id.choices = options([(0, _l("— none —"))] + [(o.id, o.name) for o in offices])
+        self.agency_id.choices = options([(0, _l("— none —"))] + [(a.id, a.name) for a in agencies])
 
 
 class LanguageForm(FlaskForm):

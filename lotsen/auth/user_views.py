@@ -11,6 +11,7 @@ from lotsen.auth import directory, forms, services
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import can_manage_user, grantable_roles
 from lotsen.auth.views import apply_form_error
+from lotsen.forms import options
 from lotsen.i18n import _
 from lotsen.offices.models import Agency, Office
 from lotsen.web import roles_required
@@ -32,8 +33,8 @@ def _managed_user_or_404(user_id: int) -> User:
 def list_users():
     """People of the coordinator's office and its agencies (admins: everyone)."""
     form = forms.UserFilterForm(request.args)
-    form.role.choices = [("", _("All roles"))] + Role.choices()
-    form.status.choices = [("", _("All states"))] + UserStatus.choices()
+    form.role.choices = options([("", _("All roles"))] + Role.choices())
+    form.status.choices = options([("", _("All states"))] + UserStatus.choices())
     page = max(request.args.get("page", 1, type=int), 1)
     users, total = directory.search_users(db.session(), current_user, q=form.q.data or "",
                                           role=form.role.data or "", status=form.status.data or "", page=page)

@@ -13,6 +13,7 @@ from lotsen.auth import forms, services
 from lotsen.auth.models import User
 from lotsen.auth.tokens import TokenError, load_token
 from lotsen.extensions import limiter, login_manager
+from lotsen.forms import options
 from lotsen.i18n import _
 from lotsen.offices.models import Office
 from lotsen.web import any_user, form_failed, public
@@ -95,7 +96,7 @@ def logout():
 def register():
     """Volunteers register themselves; a coordinator vets them before they are asked."""
     form = forms.RegisterForm()
-    form.office_id.choices = [(o.id, o.name) for o in db.session().scalars(select(Office).order_by(Office.name))]
+    form.office_id.choices = options((o.id, o.name) for o in db.session().scalars(select(Office).order_by(Office.name)))
     if request.method == "GET":
         form.locale.data = str(request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "de")
     if form.validate_on_submit():

@@ -67,8 +67,8 @@ def compose(to: str, template: str, locale: str, **context) -> EmailMessage:
     message["Subject"] = subject.strip()
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="lotsen")
-    message["Content-Language"] = locale
     message.set_content(body.strip() + "\n")
+    message["Content-Language"] = locale  # after set_content, which replaces Content-* headers
     return message
 
 

@@ -8,7 +8,7 @@ from wtforms import (BooleanField, DecimalField, IntegerField, SelectField, Sele
 from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lotsen.forms import email_field, postcode_field, required
+from lotsen.forms import email_field, options, postcode_field, required
 from lotsen.i18n import _l
 from lotsen.offices.models import AgencyType, OfficeKind
 from lotsen.offices.settings import SETTINGS, Setting
@@ -25,7 +25,7 @@ class OfficeForm(FlaskForm):
         required(), Length(max=80),
         Regexp(r"^[a-z0-9]+(-[a-z0-9]+)*$", message=_l("Use lower-case letters, digits and hyphens only."))],
         description=_l("For example kreis-offenbach."))
-    kind = SelectField(_l("Kind"), choices=OfficeKind.choices(), validators=[required()])
+    kind = SelectField(_l("Kind"), choices=options(OfficeKind.choices()), validators=[required()])
     email = email_field(_l("Contact email"))
     phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=50)],
                         render_kw={"autocomplete": "tel", "inputmode": "tel"})
@@ -39,7 +39,7 @@ class OfficeForm(FlaskForm):
 
 class AgencyForm(FlaskForm):
     name = StringField(_l("Name"), validators=[required(), Length(max=200)])
-    type = SelectField(_l("Type"), choices=AgencyType.choices(), validators=[required()])
+    type = SelectField(_l("Type"), choices=options(AgencyType.choices()), validators=[required()])
     email = StringField(_l("Email address"), validators=[Optional(), Length(max=254)],
                         render_kw={"autocomplete": "email", "inputmode": "email"})
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)],
@@ -79,7 +79,7 @@ def _field_for(setting: Setting):
     if setting.kind == "text":
         return TextAreaField(validators=[Optional(), Length(max=2000)], **common)
     if setting.kind == "multi":
-        return CheckboxListField(choices=setting.choices.choices(), validators=[Optional()], **common)
+        return CheckboxListField(choices=options(setting.choices.choices()), validators=[Optional()], **common)
     if setting.kind == "int_list":
         return StringField(validators=[required(), _int_list(setting)], **common)
     raise ValueError(setting.kind)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from lotsen import db
 from lotsen.auth.models import Role
 from lotsen.auth.permissions import can_manage_agency, can_manage_office, visible_agencies
+from lotsen.forms import options
 from lotsen.i18n import _
 from lotsen.offices import forms, services
 from lotsen.offices import settings as office_settings
@@ -105,9 +106,12 @@ def edit_agency(agency_id: int | None = None):
         abort(404)
     form = forms.AgencyForm(obj=agency if request.method == "GET" else None)
     all_offices = session.scalars(select(Office).order_by(Office.name)).all()
-    form.office_ids.choices = [(o.id, o.name) for o in all_offices]
-    if request.method == "GET":
-        form.office_ids.data = sorted(agency.office_ids) if agency else [current_user.office_id or 0]
+    if current_user.is_admin:
+        form.office_ids.choices = options((o.id, o.name) for o in all_offices)
+        if request.method == "GET" and agency is not None:
+            form.office_ids.data = sorted(agency.office_ids)
+    else:
+        del form.office_ids  # which offices an agency works with is the admins' decision
     if form.validate_on_submit():
         if current_user.is_admin:
             offices = [o for o in all_offices if o.id in set(form.office_ids.data or [])]

@@ -1,0 +1,142 @@
+"""Every route checks who may use it, and nobody crosses into another office or agency."""
+
+import pytest
+from sqlalchemy import select
+
+from lotsen.audit.models import AuditEvent
+from lotsen.auth.models import Role, User, UserStatus
+from tests.conftest import sign_in
+
+ACTORS = ["anonymous", "pending", Role.VOLUNTEER, Role.CASEWORKER, Role.COORDINATOR, Role.ADMIN]
+
+
+@pytest.fixture
+def world(make_office, make_agency, make_user):
+    """Two offices, each with an agency and people; one agency works with both."""
+    a, b = make_office(name="Kreis A"), make_office(name="Stadt B")
+    agency_a = make_agency(offices=[a], name="Jobcenter A")
+    agency_b = make_agency(offices=[b], name="Klinikum B")
+    shared = make_agency(offices=[a, b], name="Beratung AB")
+    return {
+        "office_a": a, "office_b": b, "agency_a": agency_a, "agency_b": agency_b, "shared": shared,
+        Role.VOLUNTEER: make_user(Role.VOLUNTEER, office=a),
+        "pending": make_user(Role.VOLUNTEER, office=a, status=UserStatus.PENDING),
+        Role.CASEWORKER: make_user(Role.CASEWORKER, agency=agency_a),
+        Role.COORDINATOR: make_user(Role.COORDINATOR, office=a),
+        Role.ADMIN: make_user(Role.ADMIN),
+        "target": make_user(Role.VOLUNTEER, office=a, name="Target Person", status=UserStatus.PENDING),
+        "volunteer_b": make_user(Role.VOLUNTEER, office=b, name="Bettina B"),
+        "caseworker_b": make_user(Role.CASEWORKER, agency=agency_b, name="Bernd B"),
+        "coordinator_b": make_user(Role.COORDINATOR, office=b, name="Berta B"),
+    }
+
+
+def _routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            yield rule, method
+
+
+def _url(app, rule, world) -> str:
+    values = {"user_id": world["target"].id, "agency_id": world["agency_a"].id,
+              "office_id": world["office_a"].id, "token": "not-a-token"}
+    with app.test_request_context():
+        return app.url_map.bind("localhost").build(rule.endpoint, {k: values[k] for k in rule.arguments})
+
+
+def test_every_view_declares_who_may_use_it(app):
+    undeclared = [endpoint for endpoint, view in app.view_functions.items()
+                  if endpoint != "static" and not hasattr(view, "lotsen_access")]
+    assert undeclared == []
+
+
+def test_every_route_admits_exactly_the_declared_roles(app, world):
+    clients = {}
+    for actor in ACTORS:
+        clients[actor] = app.test_client()
+        if actor != "anonymous":
+            assert sign_in(clients[actor], world[actor].email).status_code == 302
+
+    checked = 0
+    for rule, method in _routes(app):
+        view = app.view_functions[rule.endpoint]
+        url = _url(app, rule, world)
+        for actor in ACTORS:
+            client = clients[actor]
+            response = client.open(url, method=method)
+            status, location = response.status_code, response.headers.get("Location", "")
+            where = f"{method} {url} as {actor}: {status}"
+            assert status < 500, where
+            if view.lotsen_access == "public":
+                assert status not in (401, 403), where
+            elif actor == "anonymous":
+                assert status == 302 and "/login?next=" in location, where
+            elif actor == "pending":
+                allowed = getattr(view, "lotsen_pending_ok", False)
+                assert (status != 403) == allowed, where
+            else:
+                allowed = actor in view.lotsen_access
+                assert (status not in (401, 403) and "/login?next=" not in location) == allowed, where
+            if rule.endpoint == "auth.logout" and actor != "anonymous":
+                sign_in(client, world[actor].email)
+            checked += 1
+    assert checked > 100
+
+
+class TestOfficeIsolation:
+    def test_coordinator_lists_only_own_office_and_its_agencies_people(self, client, world):
+        sign_in(client, world[Role.COORDINATOR].email)
+        page = client.get("/users/").get_data(as_text=True)
+        assert "Target Person" in page
+        assert world[Role.CASEWORKER].name in page
+        for outsider in ("Bettina B", "Bernd B", "Berta B"):
+            assert outsider not in page
+
+    def test_coordinator_cannot_open_or_change_another_offices_people(self, client, session, world):
+        sign_in(client, world[Role.COORDINATOR].email)
+        outsider = world["volunteer_b"]
+        assert client.get(f"/users/{outsider.id}").status_code == 404
+        assert client.post(f"/users/{outsider.id}/deactivate").status_code == 404
+        assert client.get(f"/users/{world['caseworker_b'].id}").status_code == 404
+        assert session.get(User, outsider.id).status is UserStatus.ACTIVE
+
+    def test_coordinator_sees_own_and_shared_agencies_only(self, client, world):
+        sign_in(client, world[Role.COORDINATOR].email)
+        page = client.get("/agencies/").get_data(as_text=True)
+        assert "Jobcenter A" in page and "Beratung AB" in page
+        assert "Klinikum B" not in page
+        assert client.get(f"/agencies/{world['agency_b'].id}/edit").status_code == 404
+        assert client.get(f"/agencies/{world['shared'].id}/edit").status_code == 200
+
+    def test_coordinator_cannot_open_another_offices_settings(self, client, world):
+        sign_in(client, world[Role.COORDINATOR].email)
+        assert client.get(f"/offices/settings?office_id={world['office_b'].id}").status_code == 404
+        assert client.get("/offices/settings").status_code == 200
+
+    def test_audit_log_shows_only_own_office(self, app, client, session, world):
+        boss_b = app.test_client()
+        sign_in(boss_b, world["coordinator_b"].email)
+        boss_b.post(f"/users/{world['volunteer_b'].id}/deactivate")
+        sign_in(client, world[Role.COORDINATOR].email)
+        client.post(f"/users/{world['target'].id}/vet")
+        actions = {e.action: e.office_id for e in session.scalars(select(AuditEvent))}
+        assert actions["user.deactivated"] == world["office_b"].id
+        page = client.get("/audit/").get_data(as_text=True)
+        assert "user.vetted" in page
+        assert "user.deactivated" not in page
+
+    def test_admin_sees_every_office(self, client, world):
+        sign_in(client, world[Role.ADMIN].email)
+        page = client.get("/users/").get_data(as_text=True)
+        assert "Bettina B" in page and "Target Person" in page
+        assert client.get(f"/offices/settings?office_id={world['office_b'].id}").status_code == 200
+
+    def test_caseworker_sees_only_the_own_agency(self, client, world):
+        sign_in(client, world[Role.CASEWORKER].email)
+        page = client.get("/start").get_data(as_text=True)
+        assert "Jobcenter A" in page
+        assert "Klinikum B" not in page
+        assert client.get("/users/").status_code == 403
+        assert client.get(f"/users/{world['caseworker_b'].id}").status_code == 403
