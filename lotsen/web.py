@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from lotsen import db
 from lotsen.auth.models import Role
+from lotsen.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,16 @@ def any_user(view):
     """Any signed-in user, including a volunteer who is still awaiting vetting."""
     view.lotsen_pending_ok = True
     return roles_required(*Role)(view)
+
+
+def show_error(form, error: DomainError) -> None:
+    """Show a refused change beside its field (or above the form) and discard the request's writes."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        form.form_errors.append(error.message)
+    form_failed()
 
 
 def form_failed() -> None:

@@ -12,6 +12,7 @@ from lotsen.auth.passwords import hash_password, needs_rehash, verify_password
 from lotsen.auth.permissions import can_manage_user, grantable_roles
 from lotsen.auth.tokens import make_token
 from lotsen.db import utcnow
+from lotsen.errors import DomainError
 from lotsen.i18n import _
 from lotsen.notifications.mail import queue_mail
 from lotsen.offices.models import Agency, Office
@@ -20,13 +21,8 @@ from lotsen.urls import external_url
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountError(Exception):
-    """A refused account change; ``field`` names the form field it belongs to."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class AccountError(DomainError):
+    """A refused account change."""
 
 
 def normalize_email(email: str) -> str:

@@ -10,11 +10,10 @@ from lotsen import db
 from lotsen.auth import directory, forms, services
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import can_manage_user, grantable_roles
-from lotsen.auth.views import apply_form_error
 from lotsen.forms import options
 from lotsen.i18n import _
 from lotsen.offices.models import Agency, Office
-from lotsen.web import roles_required
+from lotsen.web import roles_required, show_error
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 MANAGERS = (Role.COORDINATOR, Role.ADMIN)
@@ -62,7 +61,7 @@ def invite_user():
                                         role=Role(form.role.data), locale=form.locale.data, office=office,
                                         agency=agency)
         except services.AccountError as error:
-            apply_form_error(form, error)
+            show_error(form, error)
         else:
             flash(_("Invitation sent to %(email)s.", email=user.email), "success")
             return redirect(url_for("users.show_user", user_id=user.id))

@@ -16,7 +16,7 @@ from lotsen.extensions import limiter, login_manager
 from lotsen.forms import options
 from lotsen.i18n import _
 from lotsen.offices.models import Office
-from lotsen.web import any_user, form_failed, public
+from lotsen.web import any_user, public, show_error
 
 bp = Blueprint("auth", __name__)
 
@@ -45,16 +45,6 @@ def _safe_next(target: str | None) -> str | None:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
-
-
-def apply_form_error(form, error: services.AccountError) -> None:
-    """Show a refused change beside its field, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
-    form_failed()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -105,7 +95,7 @@ def register():
             services.register_volunteer(db.session(), office=office, name=form.name.data, email=form.email.data,
                                         password=form.password.data, locale=form.locale.data)
         except services.AccountError as error:
-            apply_form_error(form, error)
+            show_error(form, error)
         else:
             return redirect(url_for("auth.registered"))
     return render_template("auth/register.html", form=form)
@@ -131,52 +121,50 @@ def forgot_password():
     return render_template("auth/forgot_password.html", form=form)
 
 
-def _user_from_token(purpose: str, token: str, max_age_key: str) -> User | str:
+def _set_password_through_link(purpose: str, token: str, max_age_key: str, service):
+    """The page behind a mailed link: check the link, then let its owner choose a password.
+
+    Returns the user once ``service`` accepted the password, else the page to show.
+    """
     try:
-        return load_token(db.session(), current_app.config["SECRET_KEY"], purpose, token,
+        user = load_token(db.session(), current_app.config["SECRET_KEY"], purpose, token,
                           current_app.config[max_age_key])
     except TokenError as error:
-        return error.reason
+        return None, (render_template("auth/link_invalid.html", reason=error.reason, purpose=purpose), 410)
+    form = forms.SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service(db.session(), user, form.password.data)
+        except services.AccountError as error:
+            show_error(form, error)
+        else:
+            return user, None
+    return None, render_template("auth/set_password.html", form=form, purpose=purpose, invitee=user)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
 @public
 def reset_password(token: str):
     """Set a new password through a mailed link."""
-    user = _user_from_token("password-reset", token, "PASSWORD_RESET_MAX_AGE")
-    if isinstance(user, str):
-        return render_template("auth/link_invalid.html", reason=user, purpose="reset"), 410
-    form = forms.SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.reset_password(db.session(), user, form.password.data)
-        except services.AccountError as error:
-            apply_form_error(form, error)
-        else:
-            flash(_("Your password has been changed. Please sign in."), "success")
-            return redirect(url_for("auth.login"))
-    return render_template("auth/set_password.html", form=form, purpose="reset")
+    user, page = _set_password_through_link("password-reset", token, "PASSWORD_RESET_MAX_AGE",
+                                            services.reset_password)
+    if user is None:
+        return page
+    flash(_("Your password has been changed. Please sign in."), "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/invitation/<token>", methods=["GET", "POST"])
 @public
 def accept_invitation(token: str):
     """An invited person sets a password and so activates the account."""
-    user = _user_from_token("invitation", token, "INVITATION_MAX_AGE")
-    if isinstance(user, str):
-        return render_template("auth/link_invalid.html", reason=user, purpose="invitation"), 410
-    form = forms.SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.accept_invitation(db.session(), user, form.password.data)
-        except services.AccountError as error:
-            apply_form_error(form, error)
-        else:
-            logout_user()
-            login_user(user)
-            flash(_("Welcome to Lotsen. Your account is ready."), "success")
-            return redirect(url_for("home.start"))
-    return render_template("auth/set_password.html", form=form, purpose="invitation", invitee=user)
+    user, page = _set_password_through_link("invitation", token, "INVITATION_MAX_AGE", services.accept_invitation)
+    if user is None:
+        return page
+    logout_user()
+    login_user(user)
+    flash(_("Welcome to Lotsen. Your account is ready."), "success")
+    return redirect(url_for("home.start"))
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -195,7 +183,7 @@ def account():
             services.change_password(db.session(), current_user, password_form.current_password.data,
                                      password_form.password.data)
         except services.AccountError as error:
-            apply_form_error(password_form, error)
+            show_error(password_form, error)
         else:
             # The password change ended every session, this one included: sign in again here.
             login_user(current_user._get_current_object())

@@ -7,16 +7,14 @@ from sqlalchemy.orm import Session
 
 from lotsen.audit.services import record
 from lotsen.auth.models import User
+from lotsen.errors import DomainError
 from lotsen.i18n import _
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, AgencyType, Municipality, Office, OfficeKind
 
 
-class OfficeError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class OfficeError(DomainError):
+    """A refused change to an office or agency."""
 
 
 def _sync_municipalities(office: Office, names: list[str]) -> None:

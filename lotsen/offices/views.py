@@ -15,16 +15,10 @@ from lotsen.i18n import _
 from lotsen.offices import forms, services
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, AgencyType, Office
-from lotsen.web import form_failed, roles_required
+from lotsen.web import roles_required, show_error
 
 bp = Blueprint("offices", __name__, url_prefix="/offices")
 agencies_bp = Blueprint("agencies", __name__, url_prefix="/agencies")
-
-
-def _apply(form, error: services.OfficeError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    (field.errors.append if field is not None else form.form_errors.append)(error.message)
-    form_failed()
 
 
 @bp.route("/")
@@ -52,7 +46,7 @@ def edit_office(office_id: int | None = None):
                                           slug=form.slug.data, kind=form.kind.data, email=form.email.data,
                                           phone=form.phone.data or "", municipalities=form.municipality_names())
         except services.OfficeError as error:
-            _apply(form, error)
+            show_error(form, error)
         else:
             flash(_("The office %(name)s has been saved.", name=office.name), "success")
             return redirect(url_for("offices.list_offices"))
@@ -125,7 +119,7 @@ def edit_agency(agency_id: int | None = None):
         try:
             agency = services.save_agency(session, current_user, agency, offices, **fields)
         except services.OfficeError as error:
-            _apply(form, error)
+            show_error(form, error)
         else:
             flash(_("The agency %(name)s has been saved.", name=agency.name), "success")
             return redirect(url_for("agencies.list_agencies"))

@@ -142,3 +142,20 @@ def test_naive_datetimes_are_refused(session, make_user):
     with pytest.raises(Exception, match="naive datetime"):
         session.commit()
     session.rollback()
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(app):
+    engine = app.extensions["lotsen.engine"]
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with engine.connect() as connection:
+        pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
+        assert (pragma("journal_mode"), pragma("foreign_keys"), pragma("busy_timeout")) == ("wal", 1, 30000)
+
+
+def test_right_to_left_locales_get_a_right_to_left_page(app):
+    from lotsen.i18n import text_direction
+
+    with app.test_request_context():
+        assert text_direction("ar") == "rtl" and text_direction("fa") == "rtl"
+        assert text_direction("de") == "ltr"
