@@ -29,6 +29,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE=app.config["TIMEZONE"],
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=4 * 1024 * 1024,  # uploads (volunteer lists) are refused beyond this, before reading
     )
     if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -56,9 +57,13 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.auth.user_views import bp as users_bp
     from lotsen.auth.views import bp as auth_bp
     from lotsen.home.views import bp as home_bp
+    from lotsen.geo.views import bp as places_bp
     from lotsen.offices.views import agencies_bp, bp as offices_bp
+    from lotsen.volunteers import (availability_views, coordinator_views, import_views,  # noqa: F401
+                                   privacy_views)  # (these add their routes to volunteers_bp)
+    from lotsen.volunteers.views import bp as volunteers_bp
 
-    for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp):
+    for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp, volunteers_bp, places_bp):
         app.register_blueprint(blueprint)
 
 
@@ -77,7 +82,7 @@ def _register_template_helpers(app: Flask) -> None:
             "text_direction": text_direction(locale),
             "language_names": LANGUAGE_NAMES,
             "Role": Role,
-            "blank_form": FlaskForm(),
+            "blank_form": FlaskForm(formdata=None),  # only for its CSRF token; never reads the request
         }
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lotsen import geo
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password
+from lotsen.db import utcnow
+from lotsen.geo.models import PlaceAlias
+from lotsen.languages import LanguageLevel
 from lotsen.offices.models import Agency, AgencyType, Municipality, Office, OfficeKind
+from lotsen.volunteers.models import AvailabilityWindow, Training, TrainingKind, VolunteerLanguage, VolunteerProfile
 
 DEMO_PASSWORD = "lotsen-demo-2026"
 
@@ -44,7 +51,37 @@ USERS = [
     ("lotse@osnabrueck.example", "Reza Ahmadi", Role.VOLUNTEER, UserStatus.ACTIVE, "stadt-osnabrueck", None, "en"),
     ("neu@kreis-offenbach.example", "Dmytro Kovalenko", Role.VOLUNTEER, UserStatus.PENDING, "kreis-offenbach", None,
      "en"),
+    ("leyla@kreis-offenbach.example", "Leyla Yıldız", Role.VOLUNTEER, UserStatus.ACTIVE, "kreis-offenbach", None, "de"),
+    ("sara@kreis-offenbach.example", "Sara Tesfay", Role.VOLUNTEER, UserStatus.ACTIVE, "kreis-offenbach", None, "en"),
+    ("olena@kreis-offenbach.example", "Olena Petrenko", Role.VOLUNTEER, UserStatus.ACTIVE, "kreis-offenbach", None,
+     "de"),
 ]
+
+# Local names people use for parts of the Kreis Offenbach municipalities.
+ALIASES = {"Ober-Roden": "Rödermark", "Urberach": "Rödermark", "Jügesheim": "Rodgau", "Nieder-Roden": "Rodgau",
+           "Sprendlingen": "Dreieich", "Froschhausen": "Seligenstadt", "Klein-Krotzenburg": "Hainburg"}
+
+MORNINGS = [(0, "09:00", "13:00"), (2, "09:00", "13:00")]
+AFTERNOONS = [(1, "14:00", "18:00"), (3, "14:00", "18:00"), (4, "13:00", "17:00")]
+
+# email: (postcode, municipality, radius, languages [(code, level, varieties)], german, roles, modes, windows,
+#         documents complete, paused)
+PROFILES = {
+    "lotsin@kreis-offenbach.example": ("63128", "Dietzenbach", 15, [("ar", "native", ["apc"]), ("fr", "good", [])],
+                                       "fluent", ("guide", "interpreter"), ("on_site", "phone"), MORNINGS, True,
+                                       False),
+    "lotse@osnabrueck.example": ("49074", "Osnabrück", 10, [("prs", "native", []), ("fa", "fluent", [])], "good",
+                                 ("interpreter",), ("on_site", "video"), AFTERNOONS, True, False),
+    "neu@kreis-offenbach.example": ("63110", "Rodgau", 20, [("uk", "native", []), ("ru", "fluent", [])], "good",
+                                    ("interpreter",), ("on_site", "phone", "video"), AFTERNOONS, False, False),
+    "leyla@kreis-offenbach.example": ("63500", "Seligenstadt", 12, [("tr", "native", []), ("kmr", "fluent", [])],
+                                      "native", ("guide", "interpreter"), ("on_site",), MORNINGS + AFTERNOONS, True,
+                                      False),
+    "sara@kreis-offenbach.example": ("63263", "Neu-Isenburg", 8, [("ti", "native", []), ("ar", "basic", ["apd"])],
+                                     "good", ("interpreter",), ("on_site", "phone"), AFTERNOONS, True, False),
+    "olena@kreis-offenbach.example": ("63303", "Dreieich", 10, [("uk", "native", []), ("ru", "native", [])],
+                                      "fluent", ("interpreter",), ("phone", "video"), MORNINGS, True, True),
+}
 
 
 def seed(session: Session) -> bool:
@@ -69,14 +106,47 @@ def seed(session: Session) -> bool:
         agencies[name] = Agency(name=name, type=agency_type, postcode=postcode, town=town, is_demo=True,
                                 offices=[offices[slug] for slug in slugs])
     session.add_all(agencies.values())
+    offenbach = offices["kreis-offenbach"]
+    by_name = {m.name: m for office in offices.values() for m in office.municipalities}
+    session.flush()
+    session.add_all(PlaceAlias(office_id=offenbach.id, alias=alias, municipality=by_name[name])
+                    for alias, name in ALIASES.items())
     password_hash = hash_password(DEMO_PASSWORD)
     for email, name, role, status, slug, agency_name, locale in USERS:
-        session.add(User(email=email, name=name, role=role, status=status, locale=locale, is_demo=True,
-                         password_hash=password_hash, session_version=1,
-                         office=offices[slug] if slug else None,
-                         agency=agencies[agency_name] if agency_name else None))
+        user = User(email=email, name=name, role=role, status=status, locale=locale, is_demo=True,
+                    password_hash=password_hash, session_version=1,
+                    office=offices[slug] if slug else None,
+                    agency=agencies[agency_name] if agency_name else None)
+        session.add(user)
+        if email in PROFILES:
+            session.add(_profile(user, offices[slug], by_name, *PROFILES[email]))
     session.flush()
     return True
+
+
+def _profile(user, office, by_name, postcode, town, radius, spoken, german, roles, modes, windows, documents,
+             paused) -> VolunteerProfile:
+    point = geo.lookup(postcode)
+    today = dt.date.today()
+    profile = VolunteerProfile(
+        user=user, office=office, postcode=postcode, latitude=point.latitude, longitude=point.longitude,
+        municipality=by_name[town], travel_radius_km=radius, german_level=LanguageLevel(german),
+        is_guide="guide" in roles, is_interpreter="interpreter" in roles, on_site="on_site" in modes,
+        by_phone="phone" in modes, by_video="video" in modes, topics_willing=[], topics_excluded=[],
+        min_notice_hours=24, max_per_week=2, max_per_month=6, phone="0151 0000000",
+        vetted_at=utcnow() if user.status is UserStatus.ACTIVE else None,
+        declaration_signed_on=today - dt.timedelta(days=200) if documents else None,
+        certificate_checked_on=today - dt.timedelta(days=4 * 365 + 330) if documents else None,
+        is_paused=paused, paused_until=today + dt.timedelta(days=30) if paused else None,
+        languages=[VolunteerLanguage(language=code, level=LanguageLevel(level), varieties=varieties)
+                   for code, level, varieties in spoken],
+        windows=[AvailabilityWindow(weekday=day, starts=dt.time.fromisoformat(start), ends=dt.time.fromisoformat(end))
+                 for day, start, end in windows],
+    )
+    if documents:
+        profile.trainings = [Training(kind=TrainingKind.BASIC, title="Grundqualifizierung Sprachmittlung",
+                                      completed_on=today - dt.timedelta(days=400))]
+    return profile
 
 
 def demo_logins(session: Session) -> list[tuple[str, str]]:

@@ -25,4 +25,11 @@ def downgrade(database_url: str, revision: str) -> None:
 
 def revision(database_url: str, message: str) -> None:
     """Write a new migration from the difference between the models and an up-to-date database."""
-    command.revision(alembic_config(database_url), message=message, autogenerate=True)
+    versions = ROOT / "migrations" / "versions"
+    numbers = [int(p.name[:4]) for p in versions.glob("[0-9][0-9][0-9][0-9]_*.py")]
+    rev_id = f"{max(numbers, default=0) + 1:04d}"
+    slug = "_".join(message.lower().split())[:40]
+    command.revision(alembic_config(database_url), message=message, autogenerate=True, rev_id=rev_id)
+    # Alembic names the file after rev_id and message; keep only the number and a short slug.
+    for path in versions.glob(f"{rev_id}_*.py"):
+        path.rename(versions / f"{rev_id}_{slug}.py")

@@ -2,6 +2,11 @@
 
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User, UserStatus
+from lotsen.geo.models import OfficePostcode, PlaceAlias
 from lotsen.offices.models import Agency, AgencyType, Municipality, Office, OfficeKind
+from lotsen.volunteers.models import (Absence, AvailabilityWindow, ExtraDate, Training, VolunteerLanguage,
+                                      VolunteerProfile)
 
-__all__ = ["AuditEvent", "Agency", "AgencyType", "Municipality", "Office", "OfficeKind", "Role", "User", "UserStatus"]
+__all__ = ["Absence", "AuditEvent", "Agency", "AgencyType", "AvailabilityWindow", "ExtraDate", "Municipality", "Office",
+           "OfficeKind", "OfficePostcode", "PlaceAlias", "Role", "Training", "User", "UserStatus", "VolunteerLanguage",
+           "VolunteerProfile"]

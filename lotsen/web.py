@@ -28,20 +28,24 @@ def public(view):
     return view
 
 
-def roles_required(*roles: Role):
-    """Let signed-in users with one of ``roles`` in; others get 403, anonymous visitors the login page."""
+def roles_required(*roles: Role, pending_ok: bool = False):
+    """Let signed-in users with one of ``roles`` in; others get 403, anonymous visitors the login page.
+
+    Volunteers still awaiting vetting are let in only where ``pending_ok`` says so.
+    """
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
             if current_user.role not in roles:
                 abort(403)
-            if current_user.is_pending and not getattr(view, "lotsen_pending_ok", False):
+            if current_user.is_pending and not pending_ok:
                 abort(403)
             return view(*args, **kwargs)
 
         guarded = login_required(wrapped)
         guarded.lotsen_access = frozenset(roles)
+        guarded.lotsen_pending_ok = pending_ok
         return guarded
 
     return decorator
@@ -49,8 +53,7 @@ def roles_required(*roles: Role):
 
 def any_user(view):
     """Any signed-in user, including a volunteer who is still awaiting vetting."""
-    view.lotsen_pending_ok = True
-    return roles_required(*Role)(view)
+    return roles_required(*Role, pending_ok=True)(view)
 
 
 def show_error(form, error: DomainError) -> None:
@@ -98,7 +101,7 @@ def _security_headers(response):
 def _error_page(error: HTTPException):
     if error.code is None or error.code < 400:
         return error  # routing redirects such as a missing trailing slash
-    template = error.code if error.code in (400, 403, 404, 405, 429) else "generic"
+    template = error.code if error.code in (400, 403, 404, 405, 413, 429) else "generic"
     return render_template(f"errors/{template}.html", error=error), error.code
 
 

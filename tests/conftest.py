@@ -17,6 +17,7 @@ from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password
 from lotsen.db import Base, normalize_url
 from lotsen.offices.models import Agency, AgencyType, Office
+from lotsen.volunteers.models import VolunteerProfile
 
 PASSWORD = "correct horse battery"
 PASSWORD_HASH = hash_password(PASSWORD)  # hashing once keeps the factories fast
@@ -184,7 +185,9 @@ def make_user(session, make_office, make_agency):
 
     def make(role: Role | str = Role.VOLUNTEER, *, office: Office | None = None, agency: Agency | None = None,
              status: UserStatus = UserStatus.ACTIVE, email: str | None = None, locale: str = "en",
-             password: str | None = PASSWORD, **fields) -> User:
+             password: str | None = PASSWORD, profile: dict | None = None, **fields) -> User:
+        """A user; volunteers get a profile (``profile`` sets its fields)."""
+        profile = profile or {}
         role = Role(role)
         n = next(counter)
         if role in (Role.VOLUNTEER, Role.COORDINATOR) and office is None:
@@ -198,6 +201,9 @@ def make_user(session, make_office, make_agency):
                     office=office if role in (Role.VOLUNTEER, Role.COORDINATOR) else None,
                     agency=agency if role is Role.CASEWORKER else None, **fields)
         session.add(user)
+        if role is Role.VOLUNTEER:
+            session.add(VolunteerProfile(user=user, office=office, topics_willing=[], topics_excluded=[],
+                                         **profile))
         session.commit()
         return user
 

@@ -19,4 +19,4 @@ for message in catalogue:
         message.string = message.id
     message.flags.discard("fuzzy")
 with open(PATH, "wb") as handle:
-    write_po(handle, catalogue, width=100)
+    write_po(handle, catalogue, width=76)

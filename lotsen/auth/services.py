@@ -17,6 +17,7 @@ from lotsen.i18n import _
 from lotsen.notifications.mail import queue_mail
 from lotsen.offices.models import Agency, Office
 from lotsen.urls import external_url
+from lotsen.volunteers.services import mark_vetted, profile_of
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -83,6 +84,7 @@ def register_volunteer(session: Session, *, office: Office, name: str, email: st
     _set_password(user, password)
     session.add(user)
     session.flush()
+    profile_of(session, user)
     record(session, "user.registered", actor=user, subject=user, office_id=office.id)
     queue_mail(session, user.email, "auth/registration_received", user.locale, user=user, office=office)
     for coordinator in _coordinators(session, office.id):
@@ -117,6 +119,9 @@ def invite_user(session: Session, actor: User, *, email: str, name: str, role: R
                 locale=locale, office=office, agency=agency, session_version=1)
     session.add(user)
     session.flush()
+    if role is Role.VOLUNTEER:
+        # A volunteer whom a coordinator invites is vouched for by that coordinator.
+        mark_vetted(profile_of(session, user))
     record(session, "user.invited", actor=actor, subject=user, office_id=_office_of(user, actor),
            details={"role": role.value, "email": user.email})
     send_invitation(session, user, actor)
@@ -207,6 +212,7 @@ def vet_volunteer(session: Session, actor: User, user: User) -> None:
     if not user.can_vet():
         raise AccountError(_("Only volunteers awaiting vetting can be vetted."))
     user.status = UserStatus.ACTIVE
+    mark_vetted(profile_of(session, user))
     record(session, "user.vetted", actor=actor, subject=user, office_id=user.office_id)
     queue_mail(session, user.email, "auth/vetted", user.locale, user=user, url=external_url("auth.login"))
 

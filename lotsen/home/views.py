@@ -6,11 +6,13 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from lotsen import db
+from lotsen import clock, db
 from lotsen.auth import directory
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import visible_agencies, visible_users
 from lotsen.offices.models import Agency, Office
+from lotsen.volunteers.services import is_paused_on, profile_of
+from lotsen.volunteers.views import completeness
 from lotsen.web import any_user, public
 
 bp = Blueprint("home", __name__)
@@ -31,10 +33,12 @@ def start():
     """The role's start page."""
     session = db.session()
     user = current_user
-    if user.is_pending:
-        return render_template("home/pending.html")
     if user.role is Role.VOLUNTEER:
-        return render_template("home/volunteer.html")
+        profile = profile_of(session, user)
+        done = completeness(profile)
+        template = "home/pending.html" if user.is_pending else "home/volunteer.html"
+        return render_template(template, profile=profile, steps_done=sum(done.values()), steps_total=len(done),
+                               paused=is_paused_on(profile, clock.today()))
     if user.role is Role.CASEWORKER:
         return render_template("home/caseworker.html", agency=user.agency)
     pending_count = directory.count_pending(session, user)

@@ -83,15 +83,17 @@ SETTINGS: list[Setting] = [
             "", 0, 8, unit=_l("hours")),
     Setting("certificate_valid_years", Section.VOLUNTEERS, "int", 5, _l("Certificate of conduct valid for"),
             "", 1, 10, unit=_l("years")),
+    Setting("expiry_warning_days", Section.VOLUNTEERS, "int", 60, _l("Warn about expiring documents"),
+            _l("How long before a certificate expires it shows as expiring."), 7, 365, unit=_l("days")),
 ]
 
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 
 
 def value(office, key: str):
-    """The office's value for a setting, or the default."""
+    """The office's value for a setting, or the default (also when there is no office)."""
     setting = BY_KEY[key]
-    raw = (office.settings or {}).get(key, setting.default)
+    raw = ((office.settings or {}) if office is not None else {}).get(key, setting.default)
     return Decimal(raw) if setting.kind == "money" else raw
 
 

@@ -159,3 +159,12 @@ def test_right_to_left_locales_get_a_right_to_left_page(app):
     with app.test_request_context():
         assert text_direction("ar") == "rtl" and text_direction("fa") == "rtl"
         assert text_direction("de") == "ltr"
+
+
+def test_an_oversized_upload_is_refused_with_a_page(client, login_as):
+    login_as(Role.COORDINATOR)
+    # A raw body: the size is refused from the Content-Length, before anything is parsed.
+    response = client.post("/volunteers/import", data=b"x" * (5 * 1024 * 1024),
+                           content_type="multipart/form-data; boundary=lotsen")
+    assert response.status_code == 413
+    assert "The file is too large" in response.get_data(as_text=True)

@@ -1,0 +1,146 @@
+"""An office's additions to the gazetteer: missing postcodes and local place names."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import ImmutableMultiDict
+
+from lotsen import db, geo
+from lotsen.auth.models import Role
+from lotsen.auth.permissions import can_manage_office
+from lotsen.forms import options
+from lotsen.geo import forms, services
+from lotsen.geo.models import OfficePostcode, PlaceAlias
+from lotsen.i18n import _
+from lotsen.offices.models import Office
+from lotsen.web import roles_required, show_error
+
+bp = Blueprint("places", __name__, url_prefix="/places")
+
+
+def _office() -> Office:
+    """The office being worked on: the coordinator's own, or the one an admin names with ?office_id=."""
+    office_id = request.args.get("office_id", type=int) or current_user.office_id
+    office = db.session().get(Office, office_id) if office_id else None
+    if office is None:
+        if current_user.is_admin:
+            # An admin has no office of their own: send them to choose one (abort carries the redirect).
+            abort(redirect(url_for("offices.list_offices")))
+        abort(404)
+    if not can_manage_office(current_user, office):
+        abort(404)
+    return office
+
+
+def _list_url(office: Office) -> str:
+    # Coordinators' URLs stay clean; admins need the office named to come back to it.
+    return url_for("places.list_places", office_id=office.id if current_user.is_admin else None)
+
+
+def _alias_form(office: Office, formdata: ImmutableMultiDict | None = None) -> forms.AliasForm:
+    form = forms.AliasForm(formdata=formdata)
+    form.municipality_id.choices = options((m.id, m.name) for m in office.municipalities)
+    return form
+
+
+def _page(office: Office, postcode_form: forms.PostcodeForm | None = None,
+          alias_form: forms.AliasForm | None = None):
+    """The list with both add forms; a failed POST passes its own form in, with errors and input."""
+    session = db.session()
+    postcodes = session.scalars(select(OfficePostcode).where(OfficePostcode.office_id == office.id)
+                                .order_by(OfficePostcode.postcode)).all()
+    aliases = session.scalars(select(PlaceAlias).where(PlaceAlias.office_id == office.id)
+                              .options(selectinload(PlaceAlias.municipality)).order_by(PlaceAlias.alias)).all()
+    if postcode_form is None:
+        postcode_form = forms.PostcodeForm(formdata=None)
+    if alias_form is None:
+        alias_form = _alias_form(office)
+    check_form = forms.PostcodeCheckForm(request.args, prefix="check")
+    checked = None
+    if request.method == "GET" and check_form.postcode.data:
+        try:
+            checked = services.locate(session, office.id, check_form.postcode.data)
+        except services.PlaceError as error:
+            message = error.message
+            if geo.is_postcode(check_form.postcode.data):
+                # A well-formed postcode nobody knows is what the add form below is for: point there, fill it in.
+                message = _("Lotsen does not know the postcode %(postcode)s yet; you can add it below.",
+                            postcode=check_form.postcode.data)
+                postcode_form.postcode.data = postcode_form.postcode.data or check_form.postcode.data
+            check_form.postcode.errors = [message]
+    return render_template("places/list.html", office=office, postcodes=postcodes, aliases=aliases,
+                           postcode_form=postcode_form, alias_form=alias_form, check_form=check_form,
+                           checked=checked, added={row.postcode for row in postcodes})
+
+
+@bp.route("/")
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+def list_places():
+    """The office's added postcodes and local names, with forms to add more."""
+    return _page(_office())
+
+
+@bp.route("/postcodes", methods=["POST"])
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+def add_postcode():
+    """Add a postcode the offline data lacks."""
+    office = _office()
+    form = forms.PostcodeForm()
+    if form.validate_on_submit():
+        try:
+            row = services.add_postcode(db.session(), current_user, office.id, postcode=form.postcode.data,
+                                        latitude=form.latitude.data, longitude=form.longitude.data,
+                                        label=form.label.data or "")
+        except services.PlaceError as error:
+            show_error(form, error)
+        else:
+            flash(_("The postcode %(postcode)s has been added.", postcode=row.postcode), "success")
+            return redirect(_list_url(office))
+    return _page(office, postcode_form=form)
+
+
+@bp.route("/aliases", methods=["POST"])
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+def add_alias():
+    """Let a district or local name stand for one of the office's municipalities."""
+    office = _office()
+    form = _alias_form(office, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            row = services.add_alias(db.session(), current_user, office.id, alias=form.alias.data,
+                                     municipality_id=form.municipality_id.data)
+        except services.PlaceError as error:
+            show_error(form, error)
+        else:
+            flash(_("%(alias)s now stands for %(municipality)s.", alias=row.alias,
+                    municipality=row.municipality.name), "success")
+            return redirect(_list_url(office))
+    return _page(office, alias_form=form)
+
+
+def _remove(model: type[OfficePostcode] | type[PlaceAlias], row_id: int):
+    office = _office()
+    row = db.session().get(model, row_id)
+    if row is None or row.office_id != office.id:
+        abort(404)
+    name = row.postcode if isinstance(row, OfficePostcode) else row.alias
+    services.remove_place(db.session(), current_user, office.id, row)
+    flash(_("%(entry)s has been removed.", entry=name), "success")
+    return redirect(_list_url(office))
+
+
+@bp.route("/postcodes/<int:row_id>/remove", methods=["POST"])
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+def remove_postcode(row_id: int):
+    """Remove a postcode the office added."""
+    return _remove(OfficePostcode, row_id)
+
+
+@bp.route("/aliases/<int:row_id>/remove", methods=["POST"])
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+def remove_alias(row_id: int):
+    """Remove a local name the office added."""
+    return _remove(PlaceAlias, row_id)

@@ -1,0 +1,194 @@
+"""A volunteer's rights over their data (GDPR Art. 15 and 17): export all of it, ask for deletion, anonymise."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from lotsen.audit.models import AuditEvent
+from lotsen.audit.services import record
+from lotsen.auth.models import Role, User, UserStatus
+from lotsen.auth.permissions import can_manage_user
+from lotsen.db import Base, utcnow
+from lotsen.errors import DomainError
+from lotsen.i18n import _
+from lotsen.notifications.mail import queue_mail
+from lotsen.urls import external_url
+from lotsen.volunteers.models import VolunteerProfile
+from lotsen.volunteers.services import profile_of
+
+# Never leaves the database, not even to its owner: a hash only helps someone guessing the password.
+ACCOUNT_SECRETS = {"password_hash"}
+DOCUMENT_FIELDS = ("declaration_signed_on", "certificate_checked_on")
+# Profile columns kept after anonymising, for the office's anonymous statistics; everything else is reset.
+KEPT_PROFILE_FIELDS = {"user_id", "office_id", "municipality_id", "is_guide", "is_interpreter", "on_site", "by_phone",
+                       "by_video", "deletion_requested_at", "anonymized_at", "created_at", "updated_at"}
+# Events "about" a volunteer name either the account or the profile; both share the user's id.
+SUBJECT_TYPES = ("User", "VolunteerProfile")
+
+
+class PrivacyError(DomainError):
+    """A refused export, deletion request or anonymisation."""
+
+
+def placeholder_name(user_id: int) -> str:
+    """The name an anonymised account keeps: language-neutral, since it is stored once for every reader."""
+    return f"— #{user_id}"
+
+
+def placeholder_email(user_id: int) -> str:
+    """A unique address on the reserved ``.invalid`` domain, so the real one is free for a new registration."""
+    return f"deleted-{user_id}@invalid"
+
+
+def _plain(value):
+    """A JSON value: datetimes in ISO 8601 UTC, dates and times in ISO 8601, enums by their value."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _columns(row: Base, exclude=()) -> dict:
+    """Every column of ``row``: a column added later is exported without anyone remembering to add it here."""
+    return {column.key: _plain(getattr(row, column.key))
+            for column in row.__mapper__.column_attrs if column.key not in exclude}
+
+
+def _events(session: Session, user: User) -> list[AuditEvent]:
+    return list(session.scalars(
+        select(AuditEvent)
+        .where(or_(AuditEvent.actor_id == user.id,
+                   and_(AuditEvent.subject_type.in_(SUBJECT_TYPES), AuditEvent.subject_id == user.id)))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)
+    ))
+
+
+def _event(event: AuditEvent, user: User) -> dict:
+    about_user = event.subject_type in SUBJECT_TYPES and event.subject_id == user.id
+    by_user = event.actor_id == user.id
+    return {
+        "occurred_at": _plain(event.occurred_at),
+        "action": event.action,
+        # Who acted on someone's record is named only by role: their identity is another person's data.
+        "by": "you" if by_user else (event.actor.role.value if event.actor is not None else "system"),
+        "subject": {"type": event.subject_type, "id": event.subject_id},
+        # Details of what the user did to other records may describe other people; only their own are theirs.
+        "details": _plain(event.details) if about_user else {},
+        # The address is the actor's: the user's own, or someone else's that is not theirs to see.
+        "ip_address": event.ip_address if by_user else "",
+    }
+
+
+def export_data(session: Session, user: User) -> dict:
+    """Everything Lotsen holds about a volunteer, as plain JSON-ready data (GDPR Art. 15)."""
+    account = _columns(user, exclude=ACCOUNT_SECRETS)
+    account["office"] = user.office.name if user.office else None
+    data: dict = {"exported_at": _plain(utcnow()), "account": account}
+    if user.role is Role.VOLUNTEER:
+        profile = profile_of(session, user)
+        data["profile"] = _columns(profile, exclude=DOCUMENT_FIELDS)
+        data["profile"]["municipality"] = profile.municipality.name if profile.municipality else None
+        data["documents"] = {name: _plain(getattr(profile, name)) for name in DOCUMENT_FIELDS}
+        ignore = ("id", "volunteer_id")
+        data["languages"] = [_columns(row, ignore) for row in profile.languages]
+        data["availability_windows"] = [_columns(row, ignore) for row in profile.windows]
+        data["extra_dates"] = [_columns(row, ignore) for row in profile.extra_dates]
+        data["absences"] = [_columns(row, ignore) for row in profile.absences]
+        data["trainings"] = [_columns(row, ignore) for row in profile.trainings]
+    data["audit_events"] = [_event(event, user) for event in _events(session, user)]
+    return data
+
+
+def _coordinators(session: Session, office_id: int) -> list[User]:
+    return list(session.scalars(
+        select(User).where(User.office_id == office_id, User.role == Role.COORDINATOR,
+                           User.status == UserStatus.ACTIVE).order_by(User.id)
+    ))
+
+
+def _volunteer_profile(session: Session, user: User) -> VolunteerProfile:
+    if user.role is not Role.VOLUNTEER:
+        raise PrivacyError(_("Only volunteers' data can be deleted here."))
+    profile = profile_of(session, user)
+    if profile.anonymized_at is not None:
+        raise PrivacyError(_("This volunteer's data has already been deleted."))
+    return profile
+
+
+def request_deletion(session: Session, user: User) -> bool:
+    """The volunteer asks for their data to be deleted; the office's coordinators are told. False if asked before."""
+    profile = _volunteer_profile(session, user)
+    if profile.deletion_requested_at is not None:
+        return False
+    profile.deletion_requested_at = utcnow()
+    record(session, "volunteer.deletion_requested", actor=user, subject=user, office_id=profile.office_id)
+    url = external_url("volunteers.show_volunteer", user_id=user.id)
+    for coordinator in _coordinators(session, profile.office_id):
+        queue_mail(session, coordinator.email, "volunteers/deletion_requested", coordinator.locale, volunteer=user,
+                   requested_at=profile.deletion_requested_at, url=url)
+    return True
+
+
+def _reset(profile: VolunteerProfile) -> None:
+    """Every profile column not kept for statistics goes back to its empty default.
+
+    Deny by default: a column added later is wiped unless someone decides it is anonymous.
+    """
+    for column in VolunteerProfile.__table__.columns:
+        if column.key in KEPT_PROFILE_FIELDS:
+            continue
+        default = column.default
+        if default is None:
+            value = None
+        elif default.is_callable:
+            value = default.arg(None)  # SQLAlchemy wraps plain callables to take an execution context
+        else:
+            value = default.arg
+        setattr(profile, column.key, value)
+
+
+def anonymize(session: Session, actor: User, user: User) -> None:
+    """Carry out a deletion: personal data goes, anonymous statistics stay (GDPR Art. 17)."""
+    if not can_manage_user(actor, user) or actor.id == user.id:
+        raise PrivacyError(_("You may not change this account."))
+    profile = _volunteer_profile(session, user)
+    # Queued before the address is replaced: the confirmation must reach the person it is about.
+    queue_mail(session, user.email, "volunteers/data_deleted", user.locale, user=user, office=profile.office)
+    requested = profile.deletion_requested_at is not None
+
+    user.name = placeholder_name(user.id)
+    user.email = placeholder_email(user.id)
+    user.password_hash = None
+    user.status = UserStatus.DEACTIVATED
+    user.last_login_at = None
+    user.revoke_sessions()
+
+    _reset(profile)
+    profile.windows.clear()
+    profile.extra_dates.clear()
+    profile.absences.clear()
+    profile.trainings.clear()
+    for entry in profile.languages:
+        # Code and level count; a rare dialect beside a small municipality could point to one person.
+        entry.varieties = []
+    profile.anonymized_at = utcnow()
+
+    # The events stay so the log keeps its sequence, but their details may quote the removed data.
+    session.execute(update(AuditEvent)
+                    .where(AuditEvent.subject_type.in_(SUBJECT_TYPES), AuditEvent.subject_id == user.id)
+                    .values(details={}), execution_options={"synchronize_session": "fetch"})
+    session.execute(update(AuditEvent).where(AuditEvent.actor_id == user.id).values(ip_address=""),
+                    execution_options={"synchronize_session": "fetch"})
+    record(session, "volunteer.anonymized", actor=actor, subject=user, office_id=profile.office_id,
+           details={"requested_by_volunteer": requested})
+    session.flush()
