@@ -19,8 +19,10 @@ class TitledEnum(str, enum.Enum):
         raise NotImplementedError
 
     @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(member.value, member.title) for member in cls]
+    def choices(cls) -> list[tuple[str, object]]:
+        """(value, lazily translated title): safe to use in forms defined at import time."""
+        titles = cls.titles()
+        return [(member.value, titles[member]) for member in cls]
 
 
 def enum_column(enum_cls: type[enum.Enum], length: int = 32) -> SAEnum:
