@@ -59,11 +59,13 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.home.views import bp as home_bp
     from lotsen.geo.views import bp as places_bp
     from lotsen.offices.views import agencies_bp, bp as offices_bp
+    from lotsen.requests.views import bp as requests_bp
     from lotsen.volunteers import (availability_views, coordinator_views, import_views,  # noqa: F401
                                    privacy_views)  # (these add their routes to volunteers_bp)
     from lotsen.volunteers.views import bp as volunteers_bp
 
-    for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp, volunteers_bp, places_bp):
+    for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp, volunteers_bp, places_bp,
+                      requests_bp):
         app.register_blueprint(blueprint)
 
 

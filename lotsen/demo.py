@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,8 @@ from lotsen.db import utcnow
 from lotsen.geo.models import PlaceAlias
 from lotsen.languages import LanguageLevel
 from lotsen.offices.models import Agency, AgencyType, Municipality, Office, OfficeKind
+from lotsen.requests.services import RequestData, create_requests
+from lotsen.requests.timing import add_working_days
 from lotsen.volunteers.models import AvailabilityWindow, Training, TrainingKind, VolunteerLanguage, VolunteerProfile
 
 DEMO_PASSWORD = "lotsen-demo-2026"
@@ -121,7 +124,32 @@ def seed(session: Session) -> bool:
         if email in PROFILES:
             session.add(_profile(user, offices[slug], by_name, *PROFILES[email]))
     session.flush()
+    _requests(session, offenbach, agencies["Jobcenter Kreis Offenbach (Demo)"],
+              session.scalar(select(User).where(User.email == "fachkraft@jobcenter-offenbach.example")))
     return True
+
+
+def _requests(session: Session, office: Office, agency: Agency, caseworker: User) -> None:
+    """A few upcoming requests of the demo Jobcenter, one of them a weekly series."""
+    zone = ZoneInfo("Europe/Berlin")
+    now = utcnow()
+    today = now.astimezone(zone).date()
+    common = {"contact_name": "Petra Schulz", "contact_phone": "06074 0000-10", "postcode": "63128",
+              "town": "Dietzenbach", "street": "Werner-Hilpert-Straße 1"}
+    wanted = [
+        (RequestData(kind="interpreter", language="ar", variety="apc", mode="on_site", topic="work",
+                     day=add_working_days(today, 5), start=dt.time(9, 30), duration_minutes=90,
+                     client_reference="JC-2026-0415", **common), ""),
+        (RequestData(kind="interpreter", language="uk", mode="phone", topic="authorities",
+                     day=add_working_days(today, 7), start=dt.time(14, 0), duration_minutes=45,
+                     client_reference="JC-2026-0519", contact_name="Petra Schulz", contact_phone="06074 0000-10"), ""),
+        (RequestData(kind="guide", language="prs", mode="on_site", topic="housing",
+                     day=add_working_days(today, 10), start=dt.time(10, 0), duration_minutes=120,
+                     client_reference="JC-2026-0602", **common), "weekly"),
+    ]
+    for data, recurrence in wanted:
+        create_requests(session, caseworker, office, agency, data, now=now, zone=zone, recurrence=recurrence,
+                        count=3 if recurrence else 1)
 
 
 def _profile(user, office, by_name, postcode, town, radius, spoken, german, roles, modes, windows, documents,

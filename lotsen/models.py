@@ -4,9 +4,10 @@ from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.geo.models import OfficePostcode, PlaceAlias
 from lotsen.offices.models import Agency, AgencyType, Municipality, Office, OfficeKind
+from lotsen.requests.models import HelpRequest, RequestEvent, RequestSeries
 from lotsen.volunteers.models import (Absence, AvailabilityWindow, ExtraDate, Training, VolunteerLanguage,
                                       VolunteerProfile)
 
-__all__ = ["Absence", "AuditEvent", "Agency", "AgencyType", "AvailabilityWindow", "ExtraDate", "Municipality", "Office",
-           "OfficeKind", "OfficePostcode", "PlaceAlias", "Role", "Training", "User", "UserStatus", "VolunteerLanguage",
+__all__ = ["Absence", "AuditEvent", "Agency", "AgencyType", "AvailabilityWindow", "ExtraDate", "HelpRequest", "Municipality", "Office",
+           "OfficeKind", "OfficePostcode", "PlaceAlias", "RequestEvent", "RequestSeries", "Role", "Training", "User", "UserStatus", "VolunteerLanguage",
            "VolunteerProfile"]

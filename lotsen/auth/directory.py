@@ -16,8 +16,9 @@ def search_users(session: Session, actor: User, *, q: str = "", role: str = "", 
     """The users the actor manages, filtered, by name; returns (users, total)."""
     query = visible_users(actor)
     if q:
-        pattern = f"%{q.strip().lower()}%"
-        query = query.where(or_(func.lower(User.name).like(pattern), User.email.like(pattern)))
+        wanted = q.strip().lower()
+        query = query.where(or_(func.lower(User.name).contains(wanted, autoescape=True),
+                                User.email.contains(wanted, autoescape=True)))
     if role in {r.value for r in Role}:
         query = query.where(User.role == Role(role))
     if status in {s.value for s in UserStatus}:

@@ -6,11 +6,12 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from lotsen import clock, db
+from lotsen import clock, db, languages
 from lotsen.auth import directory
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import visible_agencies, visible_users
 from lotsen.offices.models import Agency, Office
+from lotsen.requests import services as request_services
 from lotsen.volunteers.services import is_paused_on, profile_of
 from lotsen.volunteers.views import completeness
 from lotsen.web import any_user, public
@@ -40,7 +41,11 @@ def start():
         return render_template(template, profile=profile, steps_done=sum(done.values()), steps_total=len(done),
                                paused=is_paused_on(profile, clock.today()))
     if user.role is Role.CASEWORKER:
-        return render_template("home/caseworker.html", agency=user.agency)
+        now = clock.now()
+        request_services.mark_unfilled(session, now=now)
+        rows, total = request_services.search(session, user, when="upcoming", now=now, per_page=10)
+        return render_template("home/caseworker.html", agency=user.agency, rows=rows, total=total,
+                               language_name=languages.name)
     pending_count = directory.count_pending(session, user)
     volunteers = session.scalar(
         visible_users(user, select(func.count(User.id))).where(User.role == Role.VOLUNTEER,

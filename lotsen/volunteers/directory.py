@@ -48,8 +48,9 @@ def query(viewer: User, filters: Filters, *, today: dt.date, office: Office | No
     elif office is not None:
         stmt = stmt.where(VolunteerProfile.office_id == office.id)
     if filters.q:
-        pattern = f"%{filters.q.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(User.name).like(pattern), User.email.like(pattern)))
+        wanted = filters.q.strip().lower()
+        stmt = stmt.where(or_(func.lower(User.name).contains(wanted, autoescape=True),
+                              User.email.contains(wanted, autoescape=True)))
     if filters.language:
         stmt = stmt.where(exists().where(VolunteerLanguage.volunteer_id == VolunteerProfile.user_id,
                                          VolunteerLanguage.language == filters.language))

@@ -1,23 +1,39 @@
 """Every route checks who may use it, and nobody crosses into another office or agency."""
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User, UserStatus
+from lotsen.requests.lifecycle import Action
+from lotsen.requests.models import HelpRequest, RequestKind
+from lotsen.volunteers.models import Mode, Topic
 from tests.conftest import sign_in
 
 ACTORS = ["anonymous", "pending", Role.VOLUNTEER, Role.CASEWORKER, Role.COORDINATOR, Role.ADMIN]
 
 
+def _request(session, office, agency, author) -> HelpRequest:
+    starts = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(days=10)
+    found = HelpRequest(office_id=office.id, agency_id=agency.id, created_by=author, kind=RequestKind.INTERPRETER,
+                        language="ar", mode=Mode.PHONE, starts_at=starts, ends_at=starts + dt.timedelta(hours=1),
+                        duration_minutes=60, topic=Topic.HEALTH, contact_name="X", contact_phone="1")
+    found.apply(Action.CREATE, author)
+    session.add(found)
+    session.commit()
+    return found
+
+
 @pytest.fixture
-def world(make_office, make_agency, make_user):
+def world(session, make_office, make_agency, make_user):
     """Two offices, each with an agency and people; one agency works with both."""
     a, b = make_office(name="Kreis A"), make_office(name="Stadt B")
     agency_a = make_agency(offices=[a], name="Jobcenter A")
     agency_b = make_agency(offices=[b], name="Klinikum B")
     shared = make_agency(offices=[a, b], name="Beratung AB")
-    return {
+    people = {
         "office_a": a, "office_b": b, "agency_a": agency_a, "agency_b": agency_b, "shared": shared,
         Role.VOLUNTEER: make_user(Role.VOLUNTEER, office=a),
         "pending": make_user(Role.VOLUNTEER, office=a, status=UserStatus.PENDING),
@@ -29,6 +45,8 @@ def world(make_office, make_agency, make_user):
         "caseworker_b": make_user(Role.CASEWORKER, agency=agency_b, name="Bernd B"),
         "coordinator_b": make_user(Role.COORDINATOR, office=b, name="Berta B"),
     }
+    people["request"] = _request(session, a, agency_a, people[Role.CASEWORKER])
+    return people
 
 
 def _routes(app):
@@ -42,7 +60,7 @@ def _routes(app):
 def _url(app, rule, world) -> str:
     values = {"user_id": world["target"].id, "agency_id": world["agency_a"].id,
               "office_id": world["office_a"].id, "token": "not-a-token", "row_id": 999_999, "entry_id": 999_999,
-              "training_id": 999_999}
+              "training_id": 999_999, "request_id": world["request"].id}
     with app.test_request_context():
         return app.url_map.bind("localhost").build(rule.endpoint, {k: values[k] for k in rule.arguments})
 
@@ -141,3 +159,13 @@ class TestOfficeIsolation:
         assert "Klinikum B" not in page
         assert client.get("/users/").status_code == 403
         assert client.get(f"/users/{world['caseworker_b'].id}").status_code == 403
+
+
+def test_requests_stay_within_their_agency_and_office(app, world):
+    own = world["request"].id
+    expectations = {Role.CASEWORKER: 200, Role.COORDINATOR: 200, Role.ADMIN: 200,
+                    "caseworker_b": 404, "coordinator_b": 404}
+    for who, status in expectations.items():
+        browser = app.test_client()
+        sign_in(browser, world[who].email)
+        assert browser.get(f"/requests/{own}").status_code == status, who

@@ -1,0 +1,142 @@
+"""Agencies' requests for an interpreter or guide, their series, and their history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lotsen.auth.models import User
+from lotsen.db import Base, UTCDateTime, utcnow
+from lotsen.enums import TitledEnum, enum_column
+from lotsen.i18n import _l
+from lotsen.offices.models import Agency, Office
+from lotsen.requests.lifecycle import Action, RequestStatus, next_status
+from lotsen.volunteers.models import Gender, Mode, Topic
+
+
+class RequestKind(TitledEnum):
+    INTERPRETER = "interpreter"
+    GUIDE = "guide"
+
+    @classmethod
+    def titles(cls):
+        return {cls.INTERPRETER: _l("Interpreter"), cls.GUIDE: _l("Integration guide")}
+
+
+class Recurrence(TitledEnum):
+    WEEKLY = "weekly"
+    FORTNIGHTLY = "fortnightly"
+
+    @classmethod
+    def titles(cls):
+        return {cls.WEEKLY: _l("Every week"), cls.FORTNIGHTLY: _l("Every two weeks")}
+
+    @property
+    def days(self) -> int:
+        return 7 if self is Recurrence.WEEKLY else 14
+
+
+class RequestSeries(Base):
+    """Dates that belong together (a course of appointments) and prefer the same volunteer."""
+
+    __tablename__ = "request_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    recurrence: Mapped[Recurrence] = mapped_column(enum_column(Recurrence))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    requests: Mapped[list[HelpRequest]] = relationship(back_populates="series", order_by="HelpRequest.starts_at")
+
+
+class HelpRequest(Base):
+    """An Einsatzanfrage: who is needed, when, where and for what. No client names, no health data."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        Index("ix_requests_office_id_status_starts_at", "office_id", "status", "starts_at"),
+        Index("ix_requests_agency_id_starts_at", "agency_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("request_series.id"), index=True)
+    kind: Mapped[RequestKind] = mapped_column(enum_column(RequestKind))
+    language: Mapped[str] = mapped_column(String(8), index=True)
+    variety: Mapped[str] = mapped_column(String(8), default="")
+    mode: Mapped[Mode] = mapped_column(enum_column(Mode))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    duration_minutes: Mapped[int] = mapped_column(SmallInteger)
+    street: Mapped[str] = mapped_column(String(200), default="")
+    postcode: Mapped[str] = mapped_column(String(5), default="")
+    town: Mapped[str] = mapped_column(String(120), default="")
+    municipality_id: Mapped[int | None] = mapped_column(ForeignKey("municipalities.id", ondelete="SET NULL"))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    topic: Mapped[Topic] = mapped_column(enum_column(Topic))
+    gender_preference: Mapped[Gender | None] = mapped_column(enum_column(Gender))
+    client_reference: Mapped[str] = mapped_column(String(60), default="", index=True)
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_phone: Mapped[str] = mapped_column(String(50), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    is_urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus), default=RequestStatus.OPEN)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    cancelled_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    office: Mapped[Office] = relationship()
+    agency: Mapped[Agency] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    series: Mapped[RequestSeries | None] = relationship(back_populates="requests")
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="(RequestEvent.at, RequestEvent.id)"
+    )
+
+    def apply(self, action: Action, actor: User | None, *, note: str = "", details: dict | None = None,
+              at: dt.datetime | None = None) -> RequestEvent:
+        """Move along the life cycle (or refuse) and keep the step in the history."""
+        if action is Action.CREATE:
+            before, self.status = None, RequestStatus.OPEN
+        else:
+            before, self.status = self.status, next_status(self.status, action)
+        event = RequestEvent(action=action.value, from_status=before.value if before else None,
+                             to_status=self.status.value, actor=actor, note=note, details=details or {},
+                             at=at or utcnow())
+        self.events.append(event)
+        return event
+
+    def can_edit(self) -> bool:
+        return self.status is RequestStatus.OPEN
+
+    def can_cancel(self) -> bool:
+        return self.status.is_active
+
+
+class RequestEvent(Base):
+    """One step in a request's history: who did what, when."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    request: Mapped[HelpRequest] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+__all__ = ["HelpRequest", "Recurrence", "RequestEvent", "RequestKind", "RequestSeries"]

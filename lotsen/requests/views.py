@@ -1,0 +1,177 @@
+"""Caseworkers file and follow their agency's requests; coordinators see and file for all their agencies."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from lotsen import clock, db
+from lotsen import languages as catalogue
+from lotsen.auth.models import Role
+from lotsen.auth.permissions import visible_agencies
+from lotsen.forms import options
+from lotsen.geo import services as places
+from lotsen.i18n import _
+from lotsen.offices import settings as office_settings
+from lotsen.offices.models import Agency
+from lotsen.requests import forms, services
+from lotsen.requests.lifecycle import RequestStatus, action_title
+from lotsen.requests.models import HelpRequest
+from lotsen.web import roles_required, show_error
+
+bp = Blueprint("requests", __name__, url_prefix="/requests")
+ROLES = (Role.CASEWORKER, Role.COORDINATOR, Role.ADMIN)
+PER_PAGE = 50
+
+
+def _visible_or_404(request_id: int) -> HelpRequest:
+    found = db.session().get(HelpRequest, request_id)
+    if found is None or not services.can_view(current_user, found):
+        abort(404)
+    return found
+
+
+def _data(form) -> services.RequestData:
+    return services.RequestData(
+        kind=form.kind.data, language=form.language.data, mode=form.mode.data, day=form.day.data,
+        start=form.start.data, duration_minutes=form.duration_minutes.data, topic=form.topic.data,
+        variety=form.variety.data or "", street=form.street.data or "", postcode=form.postcode.data or "",
+        town=form.town.data or "", gender_preference=form.gender_preference.data or "",
+        client_reference=form.client_reference.data or "", contact_name=form.contact_name.data or "",
+        contact_phone=form.contact_phone.data or "", notes=form.notes.data or "", is_urgent=form.is_urgent.data,
+        involves=form.involves.data or [])
+
+
+def _agencies(session) -> list[Agency]:
+    if current_user.role is Role.CASEWORKER:
+        return [current_user.agency]
+    return list(session.scalars(visible_agencies(current_user).where(Agency.is_active.is_(True))
+                                .order_by(Agency.name)))
+
+
+def _form_page(template: str, form, **context):
+    session = db.session()
+    office_ids = {current_user.office_id} if current_user.office_id else {
+        o.id for a in _agencies(session) for o in a.offices}
+    place_names = sorted({name for office_id in office_ids for name in places.place_names(session, office_id)})
+    return render_template(template, form=form, language_choices=catalogue.choices(), place_names=place_names,
+                           **context)
+
+
+@bp.route("/")
+@roles_required(*ROLES)
+def list_requests():
+    """The agency's requests (caseworkers) or the office's (coordinators), filtered."""
+    session = db.session()
+    now = clock.now()
+    services.mark_unfilled(session, now=now)
+    form = forms.RequestFilterForm(request.args)
+    form.status.choices = options([("", _("All states"))] + RequestStatus.choices())
+    page = max(request.args.get("page", 1, type=int), 1)
+    form.validate()
+    rows, total = services.search(session, current_user, status=form.status.data or "",
+                                  reference=form.reference.data or "", when=form.when.data or "upcoming", now=now,
+                                  page=page, per_page=PER_PAGE)
+    return render_template("requests/list.html", form=form, rows=rows, total=total, page=page, per_page=PER_PAGE,
+                           language_name=catalogue.name)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def new_request():
+    """File a request (a coordinator may file one on behalf of an agency, e.g. taken by phone)."""
+    session = db.session()
+    agencies = _agencies(session)
+    form = forms.RequestForm()
+    form.set_varieties()
+    form.agency_id.choices = options((a.id, a.name) for a in agencies)
+    chosen = next((a for a in agencies if a.id == form.agency_id.data), agencies[0] if agencies else None)
+    if chosen is None:
+        abort(404)
+    office_choices = services.offices_of(chosen)
+    if current_user.role is Role.COORDINATOR:
+        office_choices = [current_user.office]
+    form.office_id.choices = options((o.id, o.name) for o in office_choices)
+    office = next((o for o in office_choices if o.id == form.office_id.data), office_choices[0])
+    if request.method == "GET":
+        form.duration_minutes.data = office_settings.value(office, "default_duration_minutes")
+        form.count.data = 4
+    if form.validate_on_submit():
+        try:
+            created = services.create_requests(
+                session, current_user, office, chosen, _data(form), now=clock.now(), zone=clock.zone(),
+                recurrence=form.recurrence.data or "", count=form.count.data or 1,
+                allow_duplicate=form.confirm_duplicate.data)
+        except services.RequestError as error:
+            show_error(form, error)
+            return _form_page("requests/form.html", form, duplicates=getattr(error, "duplicates", []),
+                              alternative=office_settings.value(office, "alternative_service"), editing=None)
+        flash(_("Your request has been sent to the coordinating office.") if len(created) == 1 else
+              _("Your %(n)d requests have been sent to the coordinating office.", n=len(created)), "success")
+        return redirect(url_for("requests.show_request", request_id=created[0].id))
+    return _form_page("requests/form.html", form, duplicates=[], editing=None,
+                      alternative=office_settings.value(office, "alternative_service"))
+
+
+@bp.route("/<int:request_id>")
+@roles_required(*ROLES)
+def show_request(request_id: int):
+    """A request with its history."""
+    found = _visible_or_404(request_id)
+    return render_template("requests/show.html", req=found, language_name=catalogue.name,
+                           variety_name=catalogue.variety_name, history_label=action_title)
+
+
+@bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def edit_request(request_id: int):
+    """Change a request while it is still open."""
+    found = _visible_or_404(request_id)
+    if not found.can_edit():
+        flash(_("Only open requests can be changed. Please call the coordinating office."), "error")
+        return redirect(url_for("requests.show_request", request_id=found.id))
+    form = forms.EditRequestForm(obj=None)
+    form.set_varieties()
+    if request.method == "GET":
+        local = found.starts_at.astimezone(clock.zone())
+        form.process(data={
+            "kind": found.kind.value, "language": catalogue.name(found.language), "variety": found.variety,
+            "mode": found.mode.value, "day": local.date(), "start": local.time(),
+            "duration_minutes": found.duration_minutes, "street": found.street, "postcode": found.postcode,
+            "town": found.town, "topic": found.topic.value,
+            "gender_preference": found.gender_preference.value if found.gender_preference else "",
+            "client_reference": found.client_reference, "contact_name": found.contact_name,
+            "contact_phone": found.contact_phone, "notes": found.notes, "is_urgent": found.is_urgent})
+    if form.validate_on_submit():
+        try:
+            services.update_request(db.session(), current_user, found, _data(form), now=clock.now(),
+                                    zone=clock.zone(), allow_duplicate=form.confirm_duplicate.data)
+        except services.RequestError as error:
+            show_error(form, error)
+            return _form_page("requests/form.html", form, duplicates=getattr(error, "duplicates", []),
+                              editing=found, alternative=office_settings.value(found.office, "alternative_service"))
+        flash(_("The request has been changed."), "success")
+        return redirect(url_for("requests.show_request", request_id=found.id))
+    return _form_page("requests/form.html", form, duplicates=[], editing=found,
+                      alternative=office_settings.value(found.office, "alternative_service"))
+
+
+@bp.route("/<int:request_id>/cancel", methods=["GET", "POST"])
+@roles_required(*ROLES)
+def cancel_request(request_id: int):
+    """Cancel a request with a reason; a late cancellation is marked as such."""
+    found = _visible_or_404(request_id)
+    form = forms.CancelForm()
+    if form.validate_on_submit():
+        try:
+            late = services.cancel_request(db.session(), current_user, found, form.reason.data, now=clock.now())
+        except services.RequestError as error:
+            show_error(form, error)
+        else:
+            flash(_("The request has been cancelled (late cancellation).") if late else
+                  _("The request has been cancelled."), "warning" if late else "success")
+            return redirect(url_for("requests.show_request", request_id=found.id))
+    hours = office_settings.value(found.office, "late_cancellation_hours")
+    late_now = (found.starts_at - clock.now()).total_seconds() < hours * 3600
+    return render_template("requests/cancel.html", req=found, form=form, late_now=late_now, hours=hours)
+
