@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported when an app is built, so pure modules (matching rules) stay pure
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     """Build the app: load config, bind extensions, register blueprints and CLI. Nothing else."""
+    from flask import Flask
+
     import config
     from lotsen import cli, db, web
     from lotsen.extensions import babel, csrf, limiter, login_manager
@@ -58,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.auth.views import bp as auth_bp
     from lotsen.home.views import bp as home_bp
     from lotsen.geo.views import bp as places_bp
+    from lotsen.matching.views import bp as matching_bp
     from lotsen.offices.views import agencies_bp, bp as offices_bp
     from lotsen.requests.views import bp as requests_bp
     from lotsen.volunteers import (availability_views, coordinator_views, import_views,  # noqa: F401
@@ -65,7 +70,7 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.volunteers.views import bp as volunteers_bp
 
     for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp, volunteers_bp, places_bp,
-                      requests_bp):
+                      requests_bp, matching_bp):
         app.register_blueprint(blueprint)
 
 

@@ -64,8 +64,8 @@ USERS = [
 ALIASES = {"Ober-Roden": "Rödermark", "Urberach": "Rödermark", "Jügesheim": "Rodgau", "Nieder-Roden": "Rodgau",
            "Sprendlingen": "Dreieich", "Froschhausen": "Seligenstadt", "Klein-Krotzenburg": "Hainburg"}
 
-MORNINGS = [(0, "09:00", "13:00"), (2, "09:00", "13:00")]
-AFTERNOONS = [(1, "14:00", "18:00"), (3, "14:00", "18:00"), (4, "13:00", "17:00")]
+MORNINGS = [(day, "08:00", "13:00") for day in range(5)]
+AFTERNOONS = [(day, "13:00", "18:00") for day in range(5)]
 
 # email: (postcode, municipality, radius, languages [(code, level, varieties)], german, roles, modes, windows,
 #         documents complete, paused)

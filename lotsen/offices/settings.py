@@ -34,10 +34,12 @@ class Section(TitledEnum):
     REMINDERS = "reminders"
     ALLOWANCE = "allowance"
     VOLUNTEERS = "volunteers"
+    MATCHING = "matching"
 
     @classmethod
     def titles(cls):
         return {
+            cls.MATCHING: _l("Matching"),
             cls.REQUESTS: _l("Requests"),
             cls.REMINDERS: _l("Reminders"),
             cls.ALLOWANCE: _l("Expense allowance"),
@@ -85,6 +87,20 @@ SETTINGS: list[Setting] = [
             "", 1, 10, unit=_l("years")),
     Setting("expiry_warning_days", Section.VOLUNTEERS, "int", 60, _l("Warn about expiring documents"),
             _l("How long before a certificate expires it shows as expiring."), 7, 365, unit=_l("days")),
+    Setting("travel_speed_kmh", Section.MATCHING, "int", 30, _l("Travel speed for estimating travel time"),
+            _l("Straight-line kilometres per hour; travel time both ways must fit the volunteer's availability."),
+            5, 120, unit=_l("km/h")),
+    Setting("weight_distance", Section.MATCHING, "int", 3, _l("Weight: shorter distance"), "", 0, 10),
+    Setting("weight_load", Section.MATCHING, "int", 3, _l("Weight: fewer assignments in the last 30 days"),
+            _l("Spreads assignments fairly across the pool."), 0, 10),
+    Setting("weight_level", Section.MATCHING, "int", 2, _l("Weight: higher language level"), "", 0, 10),
+    Setting("weight_continuity", Section.MATCHING, "int", 4, _l("Weight: same volunteer as before"),
+            _l("Earlier dates of a series, or the same case number."), 0, 10),
+    Setting("weight_variety", Section.MATCHING, "int", 2, _l("Weight: preferred variety"), "", 0, 10),
+    Setting("near_miss_km", Section.MATCHING, "int", 5, _l("Near misses: beyond the travel radius by up to"), "",
+            0, 50, unit="km"),
+    Setting("near_miss_minutes", Section.MATCHING, "int", 30, _l("Near misses: outside availability by up to"),
+            "", 0, 180, unit=_l("minutes")),
 ]
 
 BY_KEY = {setting.key: setting for setting in SETTINGS}

@@ -1,0 +1,1 @@
+"""Matching requests to volunteers: pure rules (``rules``) and the database side (``services``)."""

@@ -1,0 +1,284 @@
+"""Who can take a request, in what order, and why everyone else cannot.
+
+PURE: plain dataclasses in, ranked candidates with a score breakdown and, for everyone
+left out, the list of reasons out. Standard library only; no clock is read here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from lotsen.distance import Point, distance_km
+
+LEVEL_RANK = {"native": 4, "fluent": 3, "good": 2, "basic": 1}
+
+
+class Reason(str, enum.Enum):
+    """A hard constraint a volunteer fails."""
+
+    LANGUAGE = "language"
+    KIND = "kind"
+    MODE = "mode"
+    NOT_VETTED = "not_vetted"
+    INACTIVE = "inactive"
+    PAUSED = "paused"
+    NO_DECLARATION = "no_declaration"
+    CERTIFICATE = "certificate"
+    TOPIC = "topic"
+    NO_HOME = "no_home"
+    TOO_FAR = "too_far"
+    UNAVAILABLE = "unavailable"
+    ABSENT = "absent"
+    BUSY = "busy"
+    WEEKLY_LIMIT = "weekly_limit"
+    MONTHLY_LIMIT = "monthly_limit"
+    SHORT_NOTICE = "short_notice"
+    GENDER = "gender"
+
+
+# Constraints a coordinator may knowingly stretch for one request ("near misses").
+SOFTABLE = frozenset({Reason.TOO_FAR, Reason.UNAVAILABLE})
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a request asks for."""
+
+    kind: str  # "interpreter" or "guide"
+    language: str
+    mode: str  # "on_site", "phone" or "video"
+    starts_at: dt.datetime  # timezone-aware
+    ends_at: dt.datetime
+    topic: str
+    place: Point | None = None
+    variety: str = ""
+    gender: str = ""
+    series_id: int | None = None
+    client_reference: str = ""
+    zone: str = "Europe/Berlin"
+
+
+@dataclass(frozen=True)
+class Window:
+    weekday: int  # 0 = Monday, local time
+    starts: dt.time
+    ends: dt.time
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class ExtraDate:
+    day: dt.date
+    starts: dt.time
+    ends: dt.time
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A volunteer as matching sees them."""
+
+    volunteer_id: int
+    languages: dict[str, tuple[str, tuple[str, ...]]]  # code -> (level, varieties)
+    is_guide: bool = False
+    is_interpreter: bool = True
+    modes: frozenset[str] = frozenset({"on_site"})
+    is_vetted: bool = True
+    is_active: bool = True
+    paused: bool = False
+    paused_until: dt.date | None = None
+    declaration_signed: bool = True
+    certificate_valid_until: dt.date | None = None  # None: never checked
+    topics_excluded: frozenset[str] = frozenset()
+    home: Point | None = None
+    radius_km: float = 10
+    windows: tuple[Window, ...] = ()
+    extra_dates: tuple[ExtraDate, ...] = ()
+    absences: tuple[tuple[dt.date, dt.date], ...] = ()  # inclusive
+    busy: tuple[tuple[dt.datetime, dt.datetime], ...] = ()  # other confirmed assignments
+    max_per_week: int | None = None
+    max_per_month: int | None = None
+    count_week: int = 0  # confirmed assignments in the need's week
+    count_month: int = 0  # ... and month
+    recent_30d: int = 0
+    min_notice_hours: int = 0
+    gender: str = ""
+    served_series: bool = False  # took earlier dates of the same series
+    served_client: bool = False  # took earlier requests with the same client reference
+
+
+@dataclass(frozen=True)
+class Weights:
+    distance: float = 3
+    load: float = 3
+    level: float = 2
+    continuity: float = 4
+    variety: float = 2
+
+
+@dataclass(frozen=True)
+class Settings:
+    weights: Weights = field(default_factory=Weights)
+    travel_speed_kmh: float = 30.0  # straight-line km per hour, to estimate travel time
+    near_miss_km: float = 5.0
+    near_miss_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class Ranked:
+    volunteer_id: int
+    score: float
+    parts: dict[str, float]  # weighted contribution of each part
+    distance_km: float | None
+    level: str
+
+
+@dataclass(frozen=True)
+class Excluded:
+    volunteer_id: int
+    reasons: tuple[Reason, ...]
+    distance_km: float | None = None
+    near_miss: bool = False  # fails one stretchable constraint, by no more than the allowed slack
+
+
+@dataclass
+class Outcome:
+    ranked: list[Ranked]
+    excluded: list[Excluded]
+
+    @property
+    def near_misses(self) -> list[Excluded]:
+        return [e for e in self.excluded if e.near_miss]
+
+
+def travel_minutes(distance: float | None, settings: Settings) -> float:
+    return 0.0 if distance is None else distance / settings.travel_speed_kmh * 60
+
+
+def _interval(need: Need, travel: float) -> tuple[dt.datetime, dt.datetime]:
+    """The need in local time, widened by travel both ways."""
+    zone = ZoneInfo(need.zone)
+    buffer = dt.timedelta(minutes=travel)
+    return (need.starts_at - buffer).astimezone(zone), (need.ends_at + buffer).astimezone(zone)
+
+
+def _fits(start: dt.datetime, end: dt.datetime, day_start: dt.time, day_end: dt.time, slack: int) -> bool:
+    if start.date() != end.date() and not (end.time() == dt.time(0) and end.date() == start.date() + dt.timedelta(1)):
+        return False  # overnight needs fit no weekly window
+    lo = dt.datetime.combine(start.date(), day_start) - dt.timedelta(minutes=slack)
+    hi = dt.datetime.combine(start.date(), day_end) + dt.timedelta(minutes=slack)
+    if day_end == dt.time.max:
+        hi = dt.datetime.combine(start.date() + dt.timedelta(days=1), dt.time(0))
+    return lo <= start.replace(tzinfo=None) and end.replace(tzinfo=None) <= hi
+
+
+def is_available(candidate: Candidate, start: dt.datetime, end: dt.datetime, slack: int = 0) -> bool:
+    """The local interval lies inside one weekly window valid that day, or inside an extra date."""
+    day = start.date()
+    for window in candidate.windows:
+        if window.weekday != day.weekday():
+            continue
+        if (window.valid_from and day < window.valid_from) or (window.valid_until and day > window.valid_until):
+            continue
+        if _fits(start, end, window.starts, window.ends, slack):
+            return True
+    return any(extra.day == day and _fits(start, end, extra.starts, extra.ends, slack)
+               for extra in candidate.extra_dates)
+
+
+def reasons(need: Need, candidate: Candidate, now: dt.datetime, settings: Settings = Settings()) -> list[Reason]:
+    """Every hard constraint the candidate fails for this need (empty: the candidate qualifies)."""
+    found: list[Reason] = []
+    if need.language not in candidate.languages:
+        found.append(Reason.LANGUAGE)
+    if not (candidate.is_interpreter if need.kind == "interpreter" else candidate.is_guide):
+        found.append(Reason.KIND)
+    if need.mode not in candidate.modes:
+        found.append(Reason.MODE)
+    if not candidate.is_vetted:
+        found.append(Reason.NOT_VETTED)
+    if not candidate.is_active:
+        found.append(Reason.INACTIVE)
+    zone = ZoneInfo(need.zone)
+    need_day = need.starts_at.astimezone(zone).date()
+    if candidate.paused and (candidate.paused_until is None or need_day < candidate.paused_until):
+        found.append(Reason.PAUSED)
+    if not candidate.declaration_signed:
+        found.append(Reason.NO_DECLARATION)
+    if candidate.certificate_valid_until is None or candidate.certificate_valid_until < need_day:
+        found.append(Reason.CERTIFICATE)
+    if need.topic in candidate.topics_excluded:
+        found.append(Reason.TOPIC)
+    distance = None
+    if need.mode == "on_site":
+        if candidate.home is None or need.place is None:
+            found.append(Reason.NO_HOME)
+        else:
+            distance = distance_km(candidate.home, need.place)
+            if distance > candidate.radius_km:
+                found.append(Reason.TOO_FAR)
+    start, end = _interval(need, travel_minutes(distance, settings))
+    if not is_available(candidate, start, end):
+        found.append(Reason.UNAVAILABLE)
+    if any(first <= end.date() and start.date() <= last for first, last in candidate.absences):
+        found.append(Reason.ABSENT)
+    if any(busy_start < end and start < busy_end for busy_start, busy_end in candidate.busy):
+        found.append(Reason.BUSY)
+    if candidate.max_per_week is not None and candidate.count_week >= candidate.max_per_week:
+        found.append(Reason.WEEKLY_LIMIT)
+    if candidate.max_per_month is not None and candidate.count_month >= candidate.max_per_month:
+        found.append(Reason.MONTHLY_LIMIT)
+    if need.starts_at - now < dt.timedelta(hours=candidate.min_notice_hours):
+        found.append(Reason.SHORT_NOTICE)
+    if need.gender and candidate.gender != need.gender:
+        found.append(Reason.GENDER)
+    return found
+
+
+def _near_miss(need: Need, candidate: Candidate, failed: list[Reason], settings: Settings) -> bool:
+    """A single soft failure that the allowed slack would cure."""
+    if len(failed) != 1 or failed[0] not in SOFTABLE:
+        return False
+    if failed[0] is Reason.TOO_FAR:
+        return distance_km(candidate.home, need.place) <= candidate.radius_km + settings.near_miss_km
+    distance = distance_km(candidate.home, need.place) if need.mode == "on_site" else None
+    start, end = _interval(need, travel_minutes(distance, settings))
+    return is_available(candidate, start, end, slack=settings.near_miss_minutes)
+
+
+def score(need: Need, candidate: Candidate, settings: Settings = Settings()) -> Ranked:
+    """The weighted parts that order qualifying candidates (higher is better)."""
+    weights = settings.weights
+    level, varieties = candidate.languages[need.language]
+    distance = distance_km(candidate.home, need.place) if need.mode == "on_site" else None
+    closeness = 1.0 if distance is None else max(0.0, 1 - distance / max(candidate.radius_km, 1))
+    continuity = 1.0 if candidate.served_series else 0.5 if candidate.served_client else 0.0
+    parts = {
+        "distance": weights.distance * closeness,
+        "load": weights.load / (1 + candidate.recent_30d),
+        "level": weights.level * LEVEL_RANK.get(level, 0) / 4,
+        "continuity": weights.continuity * continuity,
+        "variety": weights.variety * (1.0 if need.variety and need.variety in varieties else 0.0),
+    }
+    return Ranked(candidate.volunteer_id, round(sum(parts.values()), 6), parts, distance, level)
+
+
+def rank(need: Need, candidates: list[Candidate], now: dt.datetime, settings: Settings = Settings()) -> Outcome:
+    """Rank those who qualify; list everyone else with their reasons. Ties break deterministically."""
+    ranked, excluded = [], []
+    for candidate in candidates:
+        failed = reasons(need, candidate, now, settings)
+        if failed:
+            distance = (distance_km(candidate.home, need.place)
+                        if need.mode == "on_site" and candidate.home and need.place else None)
+            excluded.append(Excluded(candidate.volunteer_id, tuple(failed), distance,
+                                     _near_miss(need, candidate, failed, settings)))
+        else:
+            ranked.append(score(need, candidate, settings))
+    ranked.sort(key=lambda r: (-r.score, r.distance_km if r.distance_km is not None else 0.0,
+                               r.volunteer_id))
+    excluded.sort(key=lambda e: (len(e.reasons), e.volunteer_id))
+    return Outcome(ranked, excluded)
