@@ -123,6 +123,7 @@ class Weights:
 class Settings:
     weights: Weights = field(default_factory=Weights)
     travel_speed_kmh: float = 30.0  # straight-line km per hour, to estimate travel time
+    distance_scale_km: float = 10.0  # the distance part halves at this distance
     near_miss_km: float = 5.0
     near_miss_minutes: int = 30
 
@@ -158,35 +159,70 @@ def travel_minutes(distance: float | None, settings: Settings) -> float:
     return 0.0 if distance is None else distance / settings.travel_speed_kmh * 60
 
 
+def _utc(moment: dt.datetime) -> dt.datetime:
+    # Aware datetimes sharing a tzinfo add and compare on the wall clock; real durations need UTC.
+    return moment.astimezone(dt.timezone.utc)
+
+
 def _interval(need: Need, travel: float) -> tuple[dt.datetime, dt.datetime]:
     """The need in local time, widened by travel both ways."""
     zone = ZoneInfo(need.zone)
     buffer = dt.timedelta(minutes=travel)
-    return (need.starts_at - buffer).astimezone(zone), (need.ends_at + buffer).astimezone(zone)
+    return (_utc(need.starts_at) - buffer).astimezone(zone), (_utc(need.ends_at) + buffer).astimezone(zone)
 
 
-def _fits(start: dt.datetime, end: dt.datetime, day_start: dt.time, day_end: dt.time, slack: int) -> bool:
-    if start.date() != end.date() and not (end.time() == dt.time(0) and end.date() == start.date() + dt.timedelta(1)):
-        return False  # overnight needs fit no weekly window
-    lo = dt.datetime.combine(start.date(), day_start) - dt.timedelta(minutes=slack)
-    hi = dt.datetime.combine(start.date(), day_end) + dt.timedelta(minutes=slack)
-    if day_end == dt.time.max:
-        hi = dt.datetime.combine(start.date() + dt.timedelta(days=1), dt.time(0))
-    return lo <= start.replace(tzinfo=None) and end.replace(tzinfo=None) <= hi
+def _wall_stretches(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The naive wall-clock stretches that the real interval [start, end) passes through in start's zone.
+
+    One stretch, or one more per clock change inside: the skipped spring hour is left out,
+    the repeated autumn hour is passed twice.
+    """
+    zone, start, end = start.tzinfo, _utc(start), _utc(end)
+    stretches = []
+    while start < end:
+        offset = start.astimezone(zone).utcoffset()
+        switch = end
+        if end.astimezone(zone).utcoffset() != offset:
+            low = start  # bisect to the microsecond at which the offset changes
+            while switch - low > dt.timedelta(microseconds=1):
+                middle = low + (switch - low) / 2
+                if middle.astimezone(zone).utcoffset() == offset:
+                    low = middle
+                else:
+                    switch = middle
+        stretches.append(((start + offset).replace(tzinfo=None), (switch + offset).replace(tzinfo=None)))
+        start = switch
+    return stretches
+
+
+def _offered(candidate: Candidate, day: dt.date, slack: dt.timedelta) -> list[tuple[dt.datetime, dt.datetime]]:
+    """Naive wall-clock spans offered on ``day`` (weekly windows valid then, extra dates), widened by slack."""
+    times = [(window.starts, window.ends) for window in candidate.windows
+             if window.weekday == day.weekday() and not (window.valid_from and day < window.valid_from)
+             and not (window.valid_until and day > window.valid_until)]
+    times += [(extra.starts, extra.ends) for extra in candidate.extra_dates if extra.day == day]
+    spans = []
+    for starts, ends in times:
+        high = (dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0)) if ends == dt.time.max  # 24:00
+                else dt.datetime.combine(day, ends))
+        spans.append((dt.datetime.combine(day, starts) - slack, high + slack))
+    return spans
 
 
 def is_available(candidate: Candidate, start: dt.datetime, end: dt.datetime, slack: int = 0) -> bool:
-    """The local interval lies inside one weekly window valid that day, or inside an extra date."""
-    day = start.date()
-    for window in candidate.windows:
-        if window.weekday != day.weekday():
-            continue
-        if (window.valid_from and day < window.valid_from) or (window.valid_until and day > window.valid_until):
-            continue
-        if _fits(start, end, window.starts, window.ends, slack):
-            return True
-    return any(extra.day == day and _fits(start, end, extra.starts, extra.ends, slack)
-               for extra in candidate.extra_dates)
+    """Every minute of [start, end), read on the wall clock of start's zone, lies in a weekly window
+    valid that day or in an extra date (windows that touch or overlap join; midnight may be crossed)."""
+    widen = dt.timedelta(minutes=slack)
+    for low, high in _wall_stretches(start, end):
+        days = (low.date() + dt.timedelta(days=n) for n in range(-1, (high.date() - low.date()).days + 2))
+        reached = low
+        for span_start, span_end in sorted(span for day in days for span in _offered(candidate, day, widen)):
+            if span_start > reached:
+                break
+            reached = max(reached, span_end)
+        if reached < high:
+            return False
+    return True
 
 
 def reasons(need: Need, candidate: Candidate, now: dt.datetime, settings: Settings = Settings()) -> list[Reason]:
@@ -223,15 +259,16 @@ def reasons(need: Need, candidate: Candidate, now: dt.datetime, settings: Settin
     start, end = _interval(need, travel_minutes(distance, settings))
     if not is_available(candidate, start, end):
         found.append(Reason.UNAVAILABLE)
-    if any(first <= end.date() and start.date() <= last for first, last in candidate.absences):
+    last_day = (_utc(end) - dt.timedelta(microseconds=1)).astimezone(zone).date()  # the end itself is free
+    if any(first <= last_day and start.date() <= last for first, last in candidate.absences):
         found.append(Reason.ABSENT)
-    if any(busy_start < end and start < busy_end for busy_start, busy_end in candidate.busy):
+    if any(_utc(busy_start) < _utc(end) and _utc(start) < _utc(busy_end) for busy_start, busy_end in candidate.busy):
         found.append(Reason.BUSY)
     if candidate.max_per_week is not None and candidate.count_week >= candidate.max_per_week:
         found.append(Reason.WEEKLY_LIMIT)
     if candidate.max_per_month is not None and candidate.count_month >= candidate.max_per_month:
         found.append(Reason.MONTHLY_LIMIT)
-    if need.starts_at - now < dt.timedelta(hours=candidate.min_notice_hours):
+    if _utc(need.starts_at) - _utc(now) < dt.timedelta(hours=candidate.min_notice_hours):
         found.append(Reason.SHORT_NOTICE)
     if need.gender and candidate.gender != need.gender:
         found.append(Reason.GENDER)
@@ -254,7 +291,8 @@ def score(need: Need, candidate: Candidate, settings: Settings = Settings()) -> 
     weights = settings.weights
     level, varieties = candidate.languages[need.language]
     distance = distance_km(candidate.home, need.place) if need.mode == "on_site" else None
-    closeness = 1.0 if distance is None else max(0.0, 1 - distance / max(candidate.radius_km, 1))
+    # One scale for everyone: relative to each volunteer's own radius, a farther volunteer could score closer.
+    closeness = 1.0 if distance is None else settings.distance_scale_km / (settings.distance_scale_km + distance)
     continuity = 1.0 if candidate.served_series else 0.5 if candidate.served_client else 0.0
     parts = {
         "distance": weights.distance * closeness,

@@ -1,8 +1,8 @@
 """Matching against the database: narrow the pool in SQL, then let the pure rules decide and rank.
 
 The SQL prefilter only ever keeps too many (it checks necessary conditions: language, kind,
-mode, documents, pause, a window that holds the appointment without travel time, no absence
-that day, a home within reach); the rules make the exact decision.
+mode, documents, pause, a window covering the starting minute, no absence that day, a home
+within reach); the rules make the exact decision.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 import math
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, false, not_, or_, select
+from sqlalchemy import and_, exists, not_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from lotsen.auth.models import User, UserStatus
@@ -55,19 +55,32 @@ def _years_back(day: dt.date, years: int) -> dt.date:
 def prefilter(request: HelpRequest, office: Office, zone: str):
     """``select(VolunteerProfile.user_id)`` of everyone who might qualify (never fewer)."""
     local_start = request.starts_at.astimezone(ZoneInfo(zone))
-    local_end = request.ends_at.astimezone(ZoneInfo(zone))
-    day = local_start.date()
+    day, at = local_start.date(), local_start.time()
     years = office_settings.value(office, "certificate_valid_years")
     kind_column = VolunteerProfile.is_interpreter if request.kind.value == "interpreter" else VolunteerProfile.is_guide
-    same_day = local_end.date() == day
+    # Necessary, not sufficient: some window or extra date that day covers the starting minute.
+    # (The rules then check the whole appointment plus travel, across joined windows and midnight.)
     window = exists().where(
         AvailabilityWindow.volunteer_id == VolunteerProfile.user_id, AvailabilityWindow.weekday == day.weekday(),
-        AvailabilityWindow.starts <= local_start.time(), AvailabilityWindow.ends >= local_end.time(),
+        AvailabilityWindow.starts <= at, AvailabilityWindow.ends > at,
         or_(AvailabilityWindow.valid_from.is_(None), AvailabilityWindow.valid_from <= day),
         or_(AvailabilityWindow.valid_until.is_(None), AvailabilityWindow.valid_until >= day))
-    extra = exists().where(
-        ExtraDate.volunteer_id == VolunteerProfile.user_id, ExtraDate.day == day,
-        ExtraDate.starts <= local_start.time(), ExtraDate.ends >= local_end.time())
+    extra = exists().where(ExtraDate.volunteer_id == VolunteerProfile.user_id, ExtraDate.day == day,
+                           ExtraDate.starts <= at, ExtraDate.ends > at)
+    covered = [or_(window, extra)]
+    local_end = request.ends_at.astimezone(ZoneInfo(zone))
+    if local_end.date() == day:
+        # ... and some span that day reaches the last minute too.
+        until = local_end.time()
+        covered.append(or_(
+            exists().where(
+                AvailabilityWindow.volunteer_id == VolunteerProfile.user_id,
+                AvailabilityWindow.weekday == day.weekday(), AvailabilityWindow.starts < until,
+                AvailabilityWindow.ends >= until,
+                or_(AvailabilityWindow.valid_from.is_(None), AvailabilityWindow.valid_from <= day),
+                or_(AvailabilityWindow.valid_until.is_(None), AvailabilityWindow.valid_until >= day)),
+            exists().where(ExtraDate.volunteer_id == VolunteerProfile.user_id, ExtraDate.day == day,
+                           ExtraDate.starts < until, ExtraDate.ends >= until)))
     query = (
         select(VolunteerProfile.user_id)
         .join(User, User.id == VolunteerProfile.user_id)
@@ -83,7 +96,7 @@ def prefilter(request: HelpRequest, office: Office, zone: str):
             kind_column.is_(True),
             MODE_COLUMN[request.mode].is_(True),
             or_(VolunteerProfile.is_paused.is_(False), VolunteerProfile.paused_until <= day),
-            or_(window, extra) if same_day else false(),
+            *covered,
             not_(exists().where(Absence.volunteer_id == VolunteerProfile.user_id, Absence.starts_on <= day,
                                 Absence.ends_on >= day)),
         )
