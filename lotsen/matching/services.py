@@ -20,7 +20,7 @@ from lotsen.matching import rules
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Office
 from lotsen.requests.models import HelpRequest
-from lotsen.volunteers.models import (Absence, AvailabilityWindow, ExtraDate, Mode, VolunteerLanguage,
+from lotsen.volunteers.models import (Absence, AvailabilityWindow, ExtraDate, Mode, VolunteerLanguage, add_years,
                                       VolunteerProfile)
 
 MODE_COLUMN = {Mode.ON_SITE: VolunteerProfile.on_site, Mode.PHONE: VolunteerProfile.by_phone,
@@ -43,13 +43,6 @@ def need_for(request: HelpRequest, zone: str = "Europe/Berlin") -> rules.Need:
                       starts_at=request.starts_at, ends_at=request.ends_at, topic=request.topic.value, place=place,
                       variety=request.variety, gender=request.gender_preference.value if request.gender_preference
                       else "", series_id=request.series_id, client_reference=request.client_reference, zone=zone)
-
-
-def _years_back(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def prefilter(request: HelpRequest, office: Office, zone: str):
@@ -92,7 +85,7 @@ def prefilter(request: HelpRequest, office: Office, zone: str):
             VolunteerProfile.vetted_at.is_not(None),
             VolunteerProfile.declaration_signed_on.is_not(None),
             VolunteerProfile.anonymized_at.is_(None),
-            VolunteerProfile.certificate_checked_on >= _years_back(day, years),
+            VolunteerProfile.certificate_checked_on >= add_years(day, -years),
             kind_column.is_(True),
             MODE_COLUMN[request.mode].is_(True),
             or_(VolunteerProfile.is_paused.is_(False), VolunteerProfile.paused_until <= day),

@@ -14,7 +14,7 @@ from lotsen import languages as catalogue
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Office
-from lotsen.volunteers.models import VolunteerLanguage, VolunteerProfile
+from lotsen.volunteers.models import VolunteerLanguage, VolunteerProfile, add_years
 from lotsen.volunteers.services import is_matchable, is_paused_on, matchable_clause
 
 PER_PAGE = 50
@@ -30,13 +30,6 @@ class Filters:
     mode: str = ""
     status: str = ""
     documents: str = ""
-
-
-def _years_back(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def query(viewer: User, filters: Filters, *, today: dt.date, office: Office | None):
@@ -76,7 +69,7 @@ def query(viewer: User, filters: Filters, *, today: dt.date, office: Office | No
     elif filters.documents == "expiring":
         years = office_settings.value(office, "certificate_valid_years")
         warn = office_settings.value(office, "expiry_warning_days")
-        cutoff = _years_back(today + dt.timedelta(days=warn), years)
+        cutoff = add_years(today + dt.timedelta(days=warn), -years)
         stmt = stmt.where(VolunteerProfile.certificate_checked_on <= cutoff)
     return stmt.options(selectinload(VolunteerProfile.languages), selectinload(VolunteerProfile.municipality),
                         selectinload(VolunteerProfile.trainings))

@@ -15,6 +15,14 @@ from lotsen.languages import LanguageLevel
 from lotsen.offices.models import Municipality, Office
 
 
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` later (or earlier); 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 class Mode(TitledEnum):
     ON_SITE = "on_site"
     PHONE = "phone"
@@ -138,12 +146,7 @@ class VolunteerProfile(Base):
 
     def certificate_expires_on(self, valid_years: int) -> dt.date | None:
         checked = self.certificate_checked_on
-        if checked is None:
-            return None
-        try:
-            return checked.replace(year=checked.year + valid_years)
-        except ValueError:  # 29 February
-            return checked.replace(year=checked.year + valid_years, day=28)
+        return None if checked is None else add_years(checked, valid_years)
 
 
 class VolunteerLanguage(Base):
