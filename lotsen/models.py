@@ -1,5 +1,6 @@
 """Imports every model so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from lotsen.assignments.models import Assignment, Offer
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.geo.models import OfficePostcode, PlaceAlias
@@ -8,6 +9,6 @@ from lotsen.requests.models import HelpRequest, RequestEvent, RequestSeries
 from lotsen.volunteers.models import (Absence, AvailabilityWindow, ExtraDate, Training, VolunteerLanguage,
                                       VolunteerProfile)
 
-__all__ = ["Absence", "AuditEvent", "Agency", "AgencyType", "AvailabilityWindow", "ExtraDate", "HelpRequest", "Municipality", "Office",
+__all__ = ["Absence", "Assignment", "Offer", "AuditEvent", "Agency", "AgencyType", "AvailabilityWindow", "ExtraDate", "HelpRequest", "Municipality", "Office",
            "OfficeKind", "OfficePostcode", "PlaceAlias", "RequestEvent", "RequestSeries", "Role", "Training", "User", "UserStatus", "VolunteerLanguage",
            "VolunteerProfile"]

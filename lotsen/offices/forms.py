@@ -82,6 +82,8 @@ def _field_for(setting: Setting):
         return CheckboxListField(choices=options(setting.choices.choices()), validators=[Optional()], **common)
     if setting.kind == "int_list":
         return StringField(validators=[required(), _int_list(setting)], **common)
+    if setting.kind == "bool":
+        return BooleanField(**common)
     raise ValueError(setting.kind)
 
 

@@ -31,6 +31,7 @@ class ExcludedSetting(TitledEnum):
 
 class Section(TitledEnum):
     REQUESTS = "requests"
+    OFFERS = "offers"
     REMINDERS = "reminders"
     ALLOWANCE = "allowance"
     VOLUNTEERS = "volunteers"
@@ -41,6 +42,7 @@ class Section(TitledEnum):
         return {
             cls.MATCHING: _l("Matching"),
             cls.REQUESTS: _l("Requests"),
+            cls.OFFERS: _l("Offers"),
             cls.REMINDERS: _l("Reminders"),
             cls.ALLOWANCE: _l("Expense allowance"),
             cls.VOLUNTEERS: _l("Volunteers"),
@@ -51,7 +53,7 @@ class Section(TitledEnum):
 class Setting:
     key: str
     section: Section
-    kind: str  # "int", "money", "text", "multi", "int_list"
+    kind: str  # "int", "money", "text", "multi", "int_list", "bool"
     default: object
     label: object
     help: object = ""
@@ -75,6 +77,15 @@ SETTINGS: list[Setting] = [
             _l("Settings lay volunteers must not take"), "", choices=ExcludedSetting),
     Setting("alternative_service", Section.REQUESTS, "text", "", _l("Alternative for excluded settings"),
             _l("Shown to caseworkers instead, e.g. a professional interpreting service or a phone/video service.")),
+    Setting("offer_valid_hours", Section.OFFERS, "int", 24, _l("Offers expire after"),
+            _l("An offer also expires when the appointment is nearer than this."), 1, 336, unit=_l("hours")),
+    Setting("auto_confirm", Section.OFFERS, "bool", False, _l("Confirm acceptances automatically"),
+            _l("Otherwise a coordinator confirms each acceptance.")),
+    Setting("wave_size", Section.OFFERS, "int", 3, _l("Volunteers per wave"),
+            _l("When offering in waves, how many candidates are asked at a time."), 1, 20),
+    Setting("wave_interval_minutes", Section.OFFERS, "int", 120, _l("Next wave after"),
+            _l("If nobody in a wave has accepted by then, the next candidates are asked."), 15, 2880,
+            unit=_l("minutes")),
     Setting("reminder_hours_before", Section.REMINDERS, "int_list", [24, 2], _l("Remind volunteers before"),
             _l("Hours before the start, separated by commas."), 1, 336, unit=_l("hours")),
     Setting("allowance_per_hour", Section.ALLOWANCE, "money", "12.00", _l("Allowance per hour"), "", 0, 200,

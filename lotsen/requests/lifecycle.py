@@ -11,6 +11,7 @@ from lotsen.i18n import _l
 class RequestStatus(TitledEnum):
     OPEN = "open"
     OFFERED = "offered"
+    ACCEPTED = "accepted"
     CONFIRMED = "confirmed"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
@@ -21,6 +22,7 @@ class RequestStatus(TitledEnum):
         return {
             cls.OPEN: _l("Open"),
             cls.OFFERED: _l("Offered to volunteers"),
+            cls.ACCEPTED: _l("Accepted, awaiting confirmation"),
             cls.CONFIRMED: _l("Confirmed"),
             cls.COMPLETED: _l("Completed"),
             cls.CANCELLED: _l("Cancelled"),
@@ -37,7 +39,10 @@ class Action(str, enum.Enum):
     CREATE = "create"
     EDIT = "edit"
     OFFER = "offer"
+    ACCEPT = "accept"  # a volunteer said yes; the coordinator confirms
+    RELEASE = "release"  # an acceptance was not confirmed; other offers stay open
     CONFIRM = "confirm"
+    REASSIGN = "reassign"
     REOPEN = "reopen"  # the volunteer withdrew, or all offers lapsed
     COMPLETE = "complete"
     CANCEL = "cancel"
@@ -45,23 +50,29 @@ class Action(str, enum.Enum):
 
 
 S, A = RequestStatus, Action
-ACTIVE = frozenset({S.OPEN, S.OFFERED, S.CONFIRMED})
+ACTIVE = frozenset({S.OPEN, S.OFFERED, S.ACCEPTED, S.CONFIRMED})
 
 # The only place that says which step may follow which.
 TRANSITIONS: dict[tuple[RequestStatus, Action], RequestStatus] = {
     (S.OPEN, A.EDIT): S.OPEN,
     (S.OPEN, A.OFFER): S.OFFERED,
     (S.OFFERED, A.OFFER): S.OFFERED,
+    (S.OFFERED, A.ACCEPT): S.ACCEPTED,
+    (S.ACCEPTED, A.RELEASE): S.OFFERED,
     (S.OPEN, A.CONFIRM): S.CONFIRMED,
     (S.OFFERED, A.CONFIRM): S.CONFIRMED,
+    (S.ACCEPTED, A.CONFIRM): S.CONFIRMED,
+    (S.CONFIRMED, A.REASSIGN): S.CONFIRMED,
     (S.OFFERED, A.REOPEN): S.OPEN,
     (S.CONFIRMED, A.REOPEN): S.OPEN,
     (S.CONFIRMED, A.COMPLETE): S.COMPLETED,
     (S.OPEN, A.CANCEL): S.CANCELLED,
     (S.OFFERED, A.CANCEL): S.CANCELLED,
+    (S.ACCEPTED, A.CANCEL): S.CANCELLED,
     (S.CONFIRMED, A.CANCEL): S.CANCELLED,
     (S.OPEN, A.MARK_UNFILLED): S.UNFILLED,
     (S.OFFERED, A.MARK_UNFILLED): S.UNFILLED,
+    (S.ACCEPTED, A.MARK_UNFILLED): S.UNFILLED,
 }
 
 
@@ -86,7 +97,10 @@ ACTION_TITLES = {
     Action.CREATE: _l("Request filed"),
     Action.EDIT: _l("Changed"),
     Action.OFFER: _l("Offered to volunteers"),
+    Action.ACCEPT: _l("A volunteer accepted"),
+    Action.RELEASE: _l("Acceptance not confirmed"),
     Action.CONFIRM: _l("Volunteer confirmed"),
+    Action.REASSIGN: _l("Reassigned to another volunteer"),
     Action.REOPEN: _l("Reopened"),
     Action.COMPLETE: _l("Completed"),
     Action.CANCEL: _l("Cancelled"),

@@ -89,6 +89,10 @@ class HelpRequest(Base):
     status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus), default=RequestStatus.OPEN)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     cancelled_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Offering in waves: the next ``wave_size`` candidates are asked at ``next_wave_at`` if nobody accepted.
+    wave_size: Mapped[int | None] = mapped_column(SmallInteger)
+    wave_interval_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    next_wave_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

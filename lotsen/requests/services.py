@@ -251,7 +251,8 @@ def cancel_request(session: Session, actor: User, request: HelpRequest, reason: 
 def mark_unfilled(session: Session, *, now: dt.datetime) -> int:
     """Requests whose start passed without a confirmed volunteer become unfilled; returns how many."""
     due = session.scalars(select(HelpRequest).where(
-        HelpRequest.status.in_([RequestStatus.OPEN, RequestStatus.OFFERED]), HelpRequest.starts_at <= now))
+        HelpRequest.status.in_([RequestStatus.OPEN, RequestStatus.OFFERED, RequestStatus.ACCEPTED]),
+        HelpRequest.starts_at <= now))
     count = 0
     for request in due:
         request.apply(Action.MARK_UNFILLED, None, at=now)
