@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, g
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import DateTime, MetaData, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -22,6 +22,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+WRITES = "lotsen_writes"
 
 
 class Base(DeclarativeBase):
@@ -91,7 +94,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN")
+            # A writing transaction takes the write lock at once: SQLite cannot upgrade a reader whose
+            # snapshot went stale, so concurrent writers queue here (busy_timeout) instead of failing.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES) else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
@@ -109,10 +114,31 @@ def engine() -> Engine:
 
 
 def session() -> Session:
-    """The session of the current request or app context."""
+    """The session of the current request or app context.
+
+    A request that may write (anything but GET, HEAD, OPTIONS) begins as a writer.
+    """
     if "db_session" not in g:
         g.db_session = current_app.extensions["lotsen.sessionmaker"]()
+        if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+            begin_writing(g.db_session)
     return g.db_session
+
+
+def begin_writing(db_session: Session) -> Session:
+    """Begin ``db_session``'s transaction as a writer (SQLite: BEGIN IMMEDIATE; elsewhere a no-op)."""
+    db_session.connection(execution_options={WRITES: True})
+    return db_session
+
+
+def locked(db_session: Session, model, ident):
+    """Load a row and lock it against concurrent writers until commit (PostgreSQL: FOR UPDATE).
+
+    SQLite has no row locks; there a writing transaction already holds the database's write lock.
+    """
+    return db_session.scalars(
+        select(model).where(model.id == ident).with_for_update().execution_options(populate_existing=True)
+    ).one_or_none()
 
 
 def _close_session(exc) -> None:
