@@ -62,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.auth.views import bp as auth_bp
     from lotsen.home.views import bp as home_bp
     from lotsen.geo.views import bp as places_bp
+    from lotsen.health import bp as health_bp
     from lotsen.matching.views import bp as matching_bp
     from lotsen.offices.views import agencies_bp, bp as offices_bp
     from lotsen.requests.views import bp as requests_bp
@@ -70,7 +71,7 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.volunteers.views import bp as volunteers_bp
 
     for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp, volunteers_bp, places_bp,
-                      requests_bp, matching_bp):
+                      requests_bp, matching_bp, health_bp):
         app.register_blueprint(blueprint)
 
 
