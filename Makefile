@@ -36,8 +36,8 @@ i18n-update: i18n-extract
 run: translations
 	$(BIN)/lotsen db upgrade
 	$(BIN)/lotsen seed-demo
-	@echo "Lotsen serves http://$(HOST):$(PORT)/ (stop with Ctrl+C)"
-	$(BIN)/lotsen run --host $(HOST) --port $(PORT)
+	@echo "Lotsen serves http://$(HOST):$(PORT)/ with its worker beside it (stop both with Ctrl+C)"
+	$(BIN)/lotsen worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; $(BIN)/lotsen run --host $(HOST) --port $(PORT)
 
 ## Debian's Chromium for the browser tests (never a downloaded browser build).
 chromium:

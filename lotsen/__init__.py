@@ -57,6 +57,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from lotsen.assignments.views import bp as assignments_bp
     from lotsen.audit.views import bp as audit_bp
     from lotsen.auth.user_views import bp as users_bp
     from lotsen.auth.views import bp as auth_bp
@@ -71,14 +72,16 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.volunteers.views import bp as volunteers_bp
 
     for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp, volunteers_bp, places_bp,
-                      requests_bp, matching_bp, health_bp):
+                      requests_bp, matching_bp, assignments_bp, health_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from flask_babel import format_date, format_datetime, get_locale
+    from flask import has_request_context
+    from flask_babel import format_date, format_datetime, format_timedelta, get_locale
     from flask_wtf import FlaskForm
 
+    from lotsen import languages
     from lotsen.auth.models import Role
     from lotsen.i18n import LANGUAGE_NAMES, text_direction
 
@@ -90,8 +93,13 @@ def _register_template_helpers(app: Flask) -> None:
             "text_direction": text_direction(locale),
             "language_names": LANGUAGE_NAMES,
             "Role": Role,
-            "blank_form": FlaskForm(formdata=None),  # only for its CSRF token; never reads the request
+            # Only for its CSRF token; never reads the request. (Mails rendered by the worker have no request.)
+            "blank_form": FlaskForm(formdata=None) if has_request_context() else None,
         }
+
+    app.jinja_env.globals["language_name"] = languages.name
+    app.jinja_env.globals["variety_name"] = languages.variety_name
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["timedelta"] = lambda value: format_timedelta(value, add_direction=True, threshold=1.1)

@@ -73,8 +73,23 @@ def seed_demo():
         click.echo(f"  {role:<12} {email}")
 
 
+@click.command("worker")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between ticks.")
+@click.option("--once", is_flag=True, help="Run one tick and exit (for cron or a health check).")
+@with_appcontext
+def worker(interval: float, once: bool):
+    """Run the worker: expire offers, ask the next waves, mark unfilled requests (one process only)."""
+    from lotsen.reminders import worker as worker_process
+
+    app = current_app._get_current_object()
+    if once:
+        click.echo(" ".join(f"{name}={count}" for name, count in worker_process.tick(app).items()))
+        return
+    worker_process.run(app, interval)
+
+
 def init_app(app) -> None:
-    for command in (db_group, create_admin, seed_demo):
+    for command in (db_group, create_admin, seed_demo, worker):
         app.cli.add_command(command)
 
 

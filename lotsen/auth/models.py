@@ -77,6 +77,11 @@ class User(Base):
     office: Mapped[Office | None] = relationship()
     agency: Mapped[Agency | None] = relationship()
 
+    @property
+    def first_name(self) -> str:
+        """What an agency is told of the volunteer: the first word of the name."""
+        return (self.name or "").split(" ")[0]
+
     # Flask-Login's protocol
     @property
     def is_authenticated(self) -> bool:

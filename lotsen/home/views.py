@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from lotsen import clock, db, languages
+from lotsen.assignments import services as assignments
 from lotsen.auth import directory
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import visible_agencies, visible_users
@@ -38,11 +39,13 @@ def start():
         profile = profile_of(session, user)
         done = completeness(profile)
         template = "home/pending.html" if user.is_pending else "home/volunteer.html"
+        now = clock.now()
         return render_template(template, profile=profile, steps_done=sum(done.values()), steps_total=len(done),
-                               paused=is_paused_on(profile, clock.today()))
+                               paused=is_paused_on(profile, clock.today()), language_name=languages.name,
+                               offers=assignments.waiting_offers(session, user, now),
+                               assignments=assignments.upcoming_assignments(session, user, now))
     if user.role is Role.CASEWORKER:
         now = clock.now()
-        request_services.mark_unfilled(session, now=now)
         rows, total = request_services.search(session, user, when="upcoming", now=now, per_page=10)
         return render_template("home/caseworker.html", agency=user.agency, rows=rows, total=total,
                                language_name=languages.name)

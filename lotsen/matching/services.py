@@ -161,3 +161,12 @@ def explain(session: Session, request: HelpRequest, now: dt.datetime, zone: str 
 def count_candidates(session: Session, request: HelpRequest, now: dt.datetime, zone: str = "Europe/Berlin") -> int:
     return len(match(session, request, now, zone).ranked)
 
+
+
+def judge(session: Session, request: HelpRequest, volunteer_ids, now: dt.datetime,
+          zone: str = "Europe/Berlin") -> rules.Outcome:
+    """The rules' verdict on just these volunteers (of the request's office): ranked, near misses, excluded."""
+    office = request.office
+    profiles = [p for p in _load(session, list(volunteer_ids)) if p.office_id == office.id]
+    return rules.rank(need_for(request, zone), [candidate_for(p, office) for p in profiles], now,
+                      settings_for(office))

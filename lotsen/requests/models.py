@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lotsen.auth.models import User
@@ -93,6 +93,9 @@ class HelpRequest(Base):
     wave_size: Mapped[int | None] = mapped_column(SmallInteger)
     wave_interval_minutes: Mapped[int | None] = mapped_column(SmallInteger)
     next_wave_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    # How many volunteers can take it, as the worker last counted (the dashboard shows it without matching).
+    candidate_count: Mapped[int | None] = mapped_column(Integer)
+    counted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -115,6 +118,7 @@ class HelpRequest(Base):
                              to_status=self.status.value, actor=actor, note=note, details=details or {},
                              at=at or utcnow())
         self.events.append(event)
+        self.counted_at = None  # count its candidates afresh
         return event
 
     def can_edit(self) -> bool:

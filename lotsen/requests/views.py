@@ -7,8 +7,11 @@ from flask_login import current_user
 
 from lotsen import clock, db
 from lotsen import languages as catalogue
+from lotsen.assignments import changes
+from lotsen.assignments import services as assignments
 from lotsen.auth.models import Role
 from lotsen.auth.permissions import visible_agencies
+from lotsen.errors import DomainError
 from lotsen.forms import options
 from lotsen.geo import services as places
 from lotsen.i18n import _
@@ -64,7 +67,6 @@ def list_requests():
     """The agency's requests (caseworkers) or the office's (coordinators), filtered."""
     session = db.session()
     now = clock.now()
-    services.mark_unfilled(session, now=now)
     form = forms.RequestFilterForm(request.args)
     form.status.choices = options([("", _("All states"))] + RequestStatus.choices())
     page = max(request.args.get("page", 1, type=int), 1)
@@ -118,8 +120,14 @@ def new_request():
 def show_request(request_id: int):
     """A request with its history."""
     found = _visible_or_404(request_id)
+    session = db.session()
+    coordinating = current_user.role in (Role.COORDINATOR, Role.ADMIN)
+    assignment = assignments.live_assignment(session, found)
     return render_template("requests/show.html", req=found, language_name=catalogue.name,
-                           variety_name=catalogue.variety_name, history_label=action_title)
+                           variety_name=catalogue.variety_name, history_label=action_title,
+                           coordinating=coordinating, assignment=assignment,
+                           volunteer_phone=assignments.phone_of(session, assignment.volunteer) if assignment else "",
+                           offers=assignments.offers_of(session, found) if coordinating else [])
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
@@ -164,8 +172,8 @@ def cancel_request(request_id: int):
     form = forms.CancelForm()
     if form.validate_on_submit():
         try:
-            late = services.cancel_request(db.session(), current_user, found, form.reason.data, now=clock.now())
-        except services.RequestError as error:
+            late = changes.cancel(db.session(), current_user, found, form.reason.data, now=clock.now())
+        except DomainError as error:
             show_error(form, error)
         else:
             flash(_("The request has been cancelled (late cancellation).") if late else

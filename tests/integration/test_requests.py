@@ -15,6 +15,7 @@ from lotsen.geo import lookup
 from lotsen.offices.models import Municipality
 from lotsen.requests.lifecycle import Action, RequestStatus
 from lotsen.requests.models import HelpRequest, Recurrence, RequestKind, RequestSeries
+from lotsen.reminders.worker import tick
 from lotsen.requests.timing import add_working_days, to_utc
 from lotsen.volunteers.models import Mode, Topic
 
@@ -405,8 +406,7 @@ class TestEditing:
 
 
 class TestUnfilled:
-    def test_requests_whose_start_passed_become_unfilled_when_the_list_is_viewed(self, client, session,
-                                                                                caseworker, agency):
+    def test_the_worker_marks_requests_whose_start_passed_unfilled(self, app, client, session, caseworker, agency):
         passed = now() - dt.timedelta(hours=2)
         forgotten = insert_request(session, agency, starts_at=passed, client_reference="A")
         offered = insert_request(session, agency, starts_at=passed, status=RequestStatus.OFFERED,
@@ -414,7 +414,8 @@ class TestUnfilled:
         confirmed = insert_request(session, agency, starts_at=passed, status=RequestStatus.CONFIRMED,
                                    client_reference="C")
         upcoming = insert_request(session, agency, starts_at=now() + dt.timedelta(hours=2), client_reference="D")
-        assert client.get("/requests/").status_code == 200
+        assert tick(app)["mark_unfilled"] == 2
+        session.expire_all()
         assert [session.get(HelpRequest, r.id).status for r in (forgotten, offered, confirmed, upcoming)] == [
             RequestStatus.UNFILLED, RequestStatus.UNFILLED, RequestStatus.CONFIRMED, RequestStatus.OPEN]
         last = session.get(HelpRequest, forgotten.id).events[-1]

@@ -1,0 +1,63 @@
+"""Forms for offering, answering, confirming and changing assignments."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
+
+from lotsen.assignments.dashboard import WAITING
+from lotsen.assignments.models import DeclineReason
+from lotsen.forms import options, required
+from lotsen.i18n import _l
+from lotsen.offices.forms import CheckboxListField
+from lotsen.requests.models import RequestKind
+
+NUMBER = _l("Enter a number between %(min)s and %(max)s.")
+
+
+class DashboardFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    status = SelectField(_l("Status"), validators=[Optional()],
+                         choices=options([("", _l("All"))] + [(s.value, s.title) for s in WAITING]))
+    language = SelectField(_l("Language"), validators=[Optional()])
+    municipality = SelectField(_l("Municipality"), validators=[Optional()])
+    agency = SelectField(_l("Agency"), validators=[Optional()])
+    kind = SelectField(_l("Who is needed"), validators=[Optional()],
+                       choices=options([("", _l("All"))] + RequestKind.choices()))
+    day = DateField(_l("From"), validators=[Optional()])
+
+
+class OfferForm(FlaskForm):
+    volunteer_ids = CheckboxListField(_l("Ask these volunteers"), coerce=int)
+    how = SelectField(_l("How to ask"), choices=options([
+        ("selected", _l("Ask the ticked volunteers now")),
+        ("waves", _l("Ask the best candidates in waves until someone accepts"))]), default="selected")
+    wave_size = IntegerField(_l("Volunteers per wave"), validators=[Optional(), NumberRange(min=1, max=20,
+                                                                                            message=NUMBER)],
+                             render_kw={"inputmode": "numeric"})
+    wave_interval_minutes = IntegerField(_l("Next wave after (minutes)"), validators=[
+        Optional(), NumberRange(min=15, max=2880, message=NUMBER)], render_kw={"inputmode": "numeric"})
+    note = TextAreaField(_l("Why you ask a near miss"), validators=[Optional(), Length(max=1000)],
+                         description=_l("Needed only when you ask someone who misses a condition."))
+
+
+class DeclineForm(FlaskForm):
+    reason = SelectField(_l("Reason (optional)"), validators=[Optional()],
+                         choices=options([("", _l("I would rather not say"))] + DeclineReason.choices()))
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Reason"), validators=[required(), Length(max=1000)])
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("Why can you not come?"), validators=[required(), Length(max=1000)],
+                           description=_l("The office sees this, not the agency."))
+
+
+class ReassignForm(FlaskForm):
+    volunteer_id = SelectField(_l("New volunteer"), coerce=int, validators=[required()])
+    note = TextAreaField(_l("Reason"), validators=[required(), Length(max=1000)])

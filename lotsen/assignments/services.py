@@ -1,0 +1,458 @@
+"""Offering requests to volunteers, their answers, and the coordinator's confirmation.
+
+Every state change locks the request row first (``db.locked``), so concurrent answers to the
+same request queue up and see each other's result: the first acceptance wins, exactly once.
+Services flush, never commit; mail is queued and leaves after the commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from lotsen import db
+from lotsen.assignments.models import Assignment, AssignmentStatus, DeclineReason, Offer, OfferStatus
+from lotsen.audit.services import record
+from lotsen.auth.models import Role, User, UserStatus
+from lotsen.errors import DomainError
+from lotsen.i18n import _
+from lotsen.matching import reasons as reason_titles
+from lotsen.matching import services as matching
+from lotsen.notifications.mail import queue_mail
+from lotsen.offices import settings as office_settings
+from lotsen.requests.lifecycle import Action, RequestStatus, can
+from lotsen.requests.models import HelpRequest
+from lotsen.urls import external_url
+from lotsen.volunteers.models import Mode, VolunteerProfile
+
+LINK_PURPOSE = "lotsen.offer"
+LINK_MAX_AGE = 15 * 24 * 3600  # beyond the longest offer; the offer's own expiry decides first
+
+
+class OfferError(DomainError):
+    """An offer or answer the rules refuse."""
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+def place_of(request: HelpRequest) -> str:
+    """Where the request happens, as compared to decide whether an earlier decline still holds."""
+    if request.mode is not Mode.ON_SITE:
+        return request.mode.value
+    return " | ".join([request.mode.value, request.street.strip(), request.postcode.strip(), request.town.strip()])
+
+
+def _declined_same(offer: Offer, request: HelpRequest) -> bool:
+    return (offer.status is OfferStatus.DECLINED and offer.offered_starts_at == request.starts_at
+            and offer.offered_ends_at == request.ends_at and offer.offered_place == place_of(request))
+
+
+def offers_of(session: Session, request: HelpRequest) -> list[Offer]:
+    return list(session.scalars(select(Offer).where(Offer.request_id == request.id)
+                                .order_by(Offer.created_at, Offer.id)))
+
+
+def live_assignment(session: Session, request: HelpRequest) -> Assignment | None:
+    return session.scalar(select(Assignment).where(
+        Assignment.request_id == request.id,
+        Assignment.status.in_([AssignmentStatus.CONFIRMED, AssignmentStatus.COMPLETED])))
+
+
+def not_to_ask(session: Session, request: HelpRequest) -> set[int]:
+    """Volunteers who must not be asked (again): asked and waiting, declined this very time and place,
+    or stepped back from this request."""
+    blocked = {o.volunteer_id for o in offers_of(session, request)
+               if o.status in (OfferStatus.OPEN, OfferStatus.ACCEPTED) or _declined_same(o, request)}
+    blocked.update(session.scalars(select(Assignment.volunteer_id).where(
+        Assignment.request_id == request.id,
+        Assignment.status.in_([AssignmentStatus.CONFIRMED, AssignmentStatus.WITHDRAWN]),
+        Assignment.starts_at == request.starts_at)))
+    return blocked
+
+
+def names(session: Session, user_ids) -> dict[int, str]:
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(list(user_ids)))).all())
+
+
+def coordinators_of(session: Session, office_id: int) -> list[User]:
+    return list(session.scalars(select(User).where(
+        User.office_id == office_id, User.role == Role.COORDINATOR, User.status == UserStatus.ACTIVE)
+        .order_by(User.id)))
+
+
+def mail_user(session: Session, user: User | None, template: str, **context) -> None:
+    if user is not None and user.status is UserStatus.ACTIVE and user.email:
+        queue_mail(session, user.email, f"assignments/{template}", user.locale, recipient=user, **context)
+
+
+def tell_agency(session: Session, request: HelpRequest, template: str, **context) -> None:
+    """The caseworker who filed the request, or else the agency's own address."""
+    caseworker = request.created_by
+    if caseworker is not None and caseworker.status is UserStatus.ACTIVE:
+        mail_user(session, caseworker, template, req=request, **context)
+    elif request.agency.email:
+        queue_mail(session, request.agency.email, f"assignments/{template}", "de", recipient=None, req=request,
+                   **context)
+
+
+def tell_coordinators(session: Session, request: HelpRequest, template: str, **context) -> None:
+    url = external_url("requests.show_request", request_id=request.id)
+    for coordinator in coordinators_of(session, request.office_id):
+        mail_user(session, coordinator, template, req=request, url=url, **context)
+
+
+def lock_request(session: Session, request_id: int) -> HelpRequest:
+    request = db.locked(session, HelpRequest, request_id)
+    if request is None:
+        raise OfferError(_("This request no longer exists."))
+    return request
+
+
+def _fresh_offer(session: Session, offer_id: int) -> Offer:
+    offer = session.get(Offer, offer_id, populate_existing=True)
+    if offer is None:
+        raise OfferError(_("This offer no longer exists."))
+    return offer
+
+
+def _reopen_if_nobody_left(session: Session, request: HelpRequest, actor: User | None, now: dt.datetime) -> None:
+    """An offered request with no open offer left goes back to open (or on to its next wave)."""
+    if request.status is not RequestStatus.OFFERED:
+        return
+    still_open = session.scalar(select(func.count(Offer.id)).where(
+        Offer.request_id == request.id, Offer.status == OfferStatus.OPEN))
+    if still_open:
+        return
+    if request.next_wave_at is not None:
+        request.next_wave_at = now  # everyone in this wave answered no: ask the next wave at the next tick
+        return
+    request.apply(Action.REOPEN, actor, note=_("No open offers left."), at=now)
+
+
+# ----------------------------------------------------------------------------------------------- links
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_PURPOSE)
+
+
+def answer_token(offer: Offer) -> str:
+    return _serializer().dumps({"o": offer.id, "u": offer.volunteer_id})
+
+
+def offer_from_token(session: Session, token: str) -> Offer:
+    """The offer a mail link names; a link that was tampered with or is too old explains itself."""
+    try:
+        data = _serializer().loads(token, max_age=LINK_MAX_AGE)
+    except SignatureExpired:
+        raise OfferError(_("This link has expired.")) from None
+    except BadSignature:
+        raise OfferError(_("This link is not valid. Please use the link from the most recent email.")) from None
+    offer = session.get(Offer, data.get("o")) if isinstance(data, dict) else None
+    if offer is None or offer.volunteer_id != data.get("u"):
+        raise OfferError(_("This link is not valid. Please use the link from the most recent email."))
+    return offer
+
+
+def closed_message(offer: Offer, now: dt.datetime) -> str | None:
+    """Why an offer can no longer be answered, in words for the volunteer; None while it can."""
+    if offer.status is OfferStatus.OPEN:
+        return _("This offer has expired.") if offer.expires_at <= now else None
+    return {
+        OfferStatus.ACCEPTED: _("You have already accepted this offer."),
+        OfferStatus.DECLINED: _("You have already declined this offer."),
+        OfferStatus.EXPIRED: _("This offer has expired."),
+        OfferStatus.TAKEN: _("Another volunteer has already taken this request. Thank you all the same!"),
+        OfferStatus.WITHDRAWN: _("The office has withdrawn this offer; you are not needed for it."),
+    }[offer.status]
+
+
+# ----------------------------------------------------------------------------------------------- offering
+
+def _expiry(request: HelpRequest, now: dt.datetime) -> dt.datetime:
+    hours = office_settings.value(request.office, "offer_valid_hours")
+    return min(now + dt.timedelta(hours=hours), request.starts_at)
+
+
+def _check_offerable(session: Session, request: HelpRequest, volunteer_ids: list[int], now: dt.datetime,
+                     zone: str, note: str) -> tuple[dict[int, float | None], dict[int, str]]:
+    """Distances of volunteers who may be asked, and the near miss each one is; refuses anyone else."""
+    if not volunteer_ids:
+        raise OfferError(_("Choose at least one volunteer."), "volunteer_ids")
+    if not can(request.status, Action.OFFER):
+        raise OfferError(_("This request cannot be offered now (%(status)s).", status=request.status.title))
+    if request.starts_at <= now:
+        raise OfferError(_("This request has already started."))
+    blocked = not_to_ask(session, request) & set(volunteer_ids)
+    people = names(session, volunteer_ids)
+    if blocked:
+        raise OfferError(_("Already asked, or declined this very time and place: %(names)s.",
+                           names=", ".join(sorted(people.get(i, "?") for i in blocked))), "volunteer_ids")
+    outcome = matching.judge(session, request, volunteer_ids, now, zone)
+    distances = {r.volunteer_id: r.distance_km for r in outcome.ranked}
+    near = {}
+    for excluded in outcome.excluded:
+        if not excluded.near_miss:
+            raise OfferError(_("%(name)s cannot take this request: %(reasons)s.", name=people.get(excluded.volunteer_id),
+                               reasons=reason_titles.describe(excluded.reasons)), "volunteer_ids")
+        if not note.strip():
+            raise OfferError(_("%(name)s is a near miss (%(reasons)s). Say why you ask anyway.",
+                               name=people.get(excluded.volunteer_id),
+                               reasons=reason_titles.describe(excluded.reasons)), "note")
+        distances[excluded.volunteer_id] = excluded.distance_km
+        near[excluded.volunteer_id] = ", ".join(r.value for r in excluded.reasons)
+    missing = set(volunteer_ids) - set(distances)
+    if missing:  # not in the office's pool at all
+        raise OfferError(_("Only volunteers of this office can be asked."), "volunteer_ids")
+    return distances, near
+
+
+def make_offers(session: Session, actor: User | None, request: HelpRequest, volunteer_ids: list[int], *,
+                now: dt.datetime, zone: str, note: str = "", wave: int = 1) -> list[Offer]:
+    """Ask these volunteers (one, or several at once); each gets a mail with answer links."""
+    volunteer_ids = list(dict.fromkeys(volunteer_ids))
+    distances, near = _check_offerable(session, request, volunteer_ids, now, zone, note)
+    expires_at = _expiry(request, now)
+    offers = []
+    for volunteer_id in volunteer_ids:
+        offer = Offer(request=request, volunteer_id=volunteer_id, status=OfferStatus.OPEN, wave=wave,
+                      created_at=now, created_by=actor, expires_at=expires_at,
+                      distance_km=distances[volunteer_id], near_miss=near.get(volunteer_id, ""),
+                      override_note=note.strip() if volunteer_id in near else "",
+                      offered_starts_at=request.starts_at, offered_ends_at=request.ends_at,
+                      offered_place=place_of(request))
+        session.add(offer)
+        offers.append(offer)
+    session.flush()
+    request.apply(Action.OFFER, actor, note=note.strip(), at=now,
+                  details={"volunteers": volunteer_ids, "wave": wave, "near_misses": sorted(near)})
+    record(session, "offer.created", actor=actor, subject=request, office_id=request.office_id,
+           details={"volunteers": volunteer_ids, "wave": wave, "near_misses": sorted(near), "note": note.strip()})
+    for offer in offers:
+        mail_user(session, offer.volunteer, "offer", offer=offer, req=request,
+              url=external_url("assignments.answer_by_link", token=answer_token(offer)))
+    return offers
+
+
+def next_candidates(session: Session, request: HelpRequest, count: int, now: dt.datetime, zone: str) -> list[int]:
+    """The best-ranked volunteers who have not been asked yet."""
+    blocked = not_to_ask(session, request)
+    asked = {o.volunteer_id for o in offers_of(session, request)} | blocked
+    ranked = matching.match(session, request, now, zone).ranked
+    return [r.volunteer_id for r in ranked if r.volunteer_id not in asked][:count]
+
+
+def offer_in_waves(session: Session, actor: User, request: HelpRequest, *, now: dt.datetime, zone: str,
+                   size: int, interval_minutes: int) -> list[Offer]:
+    """Ask the best ``size`` candidates now and the next ones every ``interval_minutes`` until someone accepts."""
+    first = next_candidates(session, request, size, now, zone)
+    if not first:
+        raise OfferError(_("Nobody is left to ask. Look at the near misses."))
+    offers = make_offers(session, actor, request, first, now=now, zone=zone, wave=1)
+    request.wave_size, request.wave_interval_minutes = size, interval_minutes
+    request.next_wave_at = now + dt.timedelta(minutes=interval_minutes)
+    return offers
+
+
+def advance_waves(session: Session, *, now: dt.datetime, zone: str) -> int:
+    """Ask the next wave wherever the last one has not brought an acceptance in time; returns requests moved."""
+    due = session.scalars(select(HelpRequest.id).where(HelpRequest.next_wave_at <= now)).all()
+    moved = 0
+    for request_id in due:
+        request = lock_request(session, request_id)
+        if request.next_wave_at is None or request.next_wave_at > now:
+            continue
+        if request.status not in (RequestStatus.OPEN, RequestStatus.OFFERED) or request.starts_at <= now:
+            request.next_wave_at = None
+            continue
+        wave = (session.scalar(select(func.max(Offer.wave)).where(Offer.request_id == request.id)) or 0) + 1
+        ids = next_candidates(session, request, request.wave_size or 1, now, zone)
+        if ids:
+            make_offers(session, None, request, ids, now=now, zone=zone, wave=wave)
+            request.next_wave_at = now + dt.timedelta(minutes=request.wave_interval_minutes or 60)
+        else:
+            request.next_wave_at = None
+            tell_coordinators(session, request, "waves_exhausted")
+            _reopen_if_nobody_left(session, request, None, now)
+        moved += 1
+    return moved
+
+
+def expire_offers(session: Session, *, now: dt.datetime) -> int:
+    """Open offers past their expiry lapse; a request left with none goes back to open. Returns how many."""
+    due = session.execute(select(Offer.id, Offer.request_id).where(
+        Offer.status == OfferStatus.OPEN, Offer.expires_at <= now)).all()
+    for request_id in sorted({request_id for _, request_id in due}):
+        request = lock_request(session, request_id)
+        lapsed = [o for o in offers_of(session, request) if o.status is OfferStatus.OPEN and o.expires_at <= now]
+        for offer in lapsed:
+            offer.status = OfferStatus.EXPIRED
+        was_offered = request.status is RequestStatus.OFFERED
+        _reopen_if_nobody_left(session, request, None, now)
+        if was_offered and request.status is RequestStatus.OPEN and request.starts_at > now:
+            tell_coordinators(session, request, "offers_lapsed")
+    return len(due)
+
+
+def withdraw_offer(session: Session, actor: User, offer_id: int, *, now: dt.datetime) -> None:
+    """The coordinator takes back an unanswered offer."""
+    offer = _fresh_offer(session, offer_id)
+    request = lock_request(session, offer.request_id)
+    offer = _fresh_offer(session, offer_id)
+    if offer.status is not OfferStatus.OPEN:
+        raise OfferError(_("This offer has already been answered or has lapsed."))
+    offer.status, offer.answered_at = OfferStatus.WITHDRAWN, now
+    record(session, "offer.withdrawn", actor=actor, subject=offer, office_id=request.office_id,
+           details={"request": request.id, "volunteer": offer.volunteer_id})
+    mail_user(session, offer.volunteer, "offer_closed", offer=offer, req=request)
+    _reopen_if_nobody_left(session, request, actor, now)
+
+
+# ----------------------------------------------------------------------------------------------- answers
+
+@dataclass(frozen=True)
+class Answer:
+    outcome: str  # "accepted" (awaiting confirmation), "confirmed", "taken", "declined"
+    offer: Offer
+
+
+def accept(session: Session, volunteer: User, offer_id: int, *, now: dt.datetime) -> Answer:
+    """Say yes. Exactly one of several simultaneous acceptances wins; the others learn it is taken."""
+    offer = _fresh_offer(session, offer_id)
+    request = lock_request(session, offer.request_id)
+    offer = _fresh_offer(session, offer_id)  # as it stands now that we hold the lock
+    if offer.volunteer_id != volunteer.id:
+        raise OfferError(_("This offer is addressed to someone else."))
+    if offer.status is OfferStatus.OPEN and offer.expires_at <= now:
+        offer.status = OfferStatus.EXPIRED
+    message = closed_message(offer, now)
+    if message:
+        raise OfferError(message)
+    offer.answered_at = now
+    if request.status is not RequestStatus.OFFERED:
+        offer.status = OfferStatus.TAKEN
+        record(session, "offer.too_late", actor=volunteer, subject=offer, office_id=request.office_id,
+               details={"request": request.id})
+        return Answer("taken", offer)
+    offer.status = OfferStatus.ACCEPTED
+    request.apply(Action.ACCEPT, volunteer, at=now, details={"offer": offer.id, "volunteer": volunteer.id})
+    record(session, "offer.accepted", actor=volunteer, subject=offer, office_id=request.office_id,
+           details={"request": request.id})
+    if office_settings.value(request.office, "auto_confirm"):
+        confirm(session, None, offer.id, now=now)
+        return Answer("confirmed", offer)
+    tell_coordinators(session, request, "accepted", offer=offer, volunteer=volunteer)
+    return Answer("accepted", offer)
+
+
+def decline(session: Session, volunteer: User, offer_id: int, reason: DeclineReason | None, *,
+            now: dt.datetime) -> Answer:
+    """Say no (with an optional reason code); the volunteer is not asked again for this time and place."""
+    offer = _fresh_offer(session, offer_id)
+    request = lock_request(session, offer.request_id)
+    offer = _fresh_offer(session, offer_id)
+    if offer.volunteer_id != volunteer.id:
+        raise OfferError(_("This offer is addressed to someone else."))
+    message = closed_message(offer, now)
+    if message:
+        raise OfferError(message)
+    offer.status, offer.answered_at, offer.decline_reason = OfferStatus.DECLINED, now, reason
+    record(session, "offer.declined", actor=volunteer, subject=offer, office_id=request.office_id,
+           details={"request": request.id, "reason": reason.value if reason else None})
+    _reopen_if_nobody_left(session, request, volunteer, now)
+    return Answer("declined", offer)
+
+
+def confirm(session: Session, actor: User | None, offer_id: int, *, now: dt.datetime) -> Assignment:
+    """Make an acceptance the assignment: the other offers close, the volunteer and the agency are told."""
+    offer = _fresh_offer(session, offer_id)
+    request = lock_request(session, offer.request_id)
+    offer = _fresh_offer(session, offer_id)
+    if offer.status is not OfferStatus.ACCEPTED or request.status is not RequestStatus.ACCEPTED:
+        raise OfferError(_("There is no acceptance to confirm."))
+    if request.starts_at <= now:
+        raise OfferError(_("This request has already started."))
+    assignment = assign_volunteer(session, actor, request, offer.volunteer, offer=offer, now=now)
+    request.apply(Action.CONFIRM, actor, at=now, details={"volunteer": offer.volunteer_id, "offer": offer.id})
+    return assignment
+
+
+def assign_volunteer(session: Session, actor: User | None, request: HelpRequest, volunteer: User, *, offer: Offer | None,
+            now: dt.datetime) -> Assignment:
+    assignment = Assignment(request=request, volunteer=volunteer, offer=offer, status=AssignmentStatus.CONFIRMED,
+                            starts_at=request.starts_at, ends_at=request.ends_at, confirmed_at=now,
+                            confirmed_by=actor)
+    session.add(assignment)
+    request.next_wave_at = None
+    for other in offers_of(session, request):
+        if other.status is OfferStatus.OPEN and other.volunteer_id != volunteer.id:
+            other.status, other.answered_at = OfferStatus.TAKEN, now
+            mail_user(session, other.volunteer, "offer_closed", offer=other, req=request)
+    session.flush()
+    record(session, "assignment.confirmed", actor=actor, subject=assignment, office_id=request.office_id,
+           details={"request": request.id, "volunteer": volunteer.id})
+    mail_user(session, volunteer, "confirmed", req=request, assignment=assignment)
+    tell_agency(session, request, "confirmed_agency", volunteer=volunteer,
+                 phone=phone_of(session, volunteer))
+    return assignment
+
+
+def phone_of(session: Session, volunteer: User) -> str:
+    return session.scalar(select(VolunteerProfile.phone).where(VolunteerProfile.user_id == volunteer.id)) or ""
+
+
+def release(session: Session, actor: User, offer_id: int, note: str, *, now: dt.datetime) -> None:
+    """Do not confirm an acceptance: the volunteer is told, other open offers stay open."""
+    offer = _fresh_offer(session, offer_id)
+    request = lock_request(session, offer.request_id)
+    offer = _fresh_offer(session, offer_id)
+    if offer.status is not OfferStatus.ACCEPTED or request.status is not RequestStatus.ACCEPTED:
+        raise OfferError(_("There is no acceptance to decide on."))
+    if not note.strip():
+        raise OfferError(_("Please give a reason."), "note")
+    offer.status = OfferStatus.WITHDRAWN
+    request.apply(Action.RELEASE, actor, note=note.strip(), at=now, details={"offer": offer.id})
+    record(session, "offer.released", actor=actor, subject=offer, office_id=request.office_id,
+           details={"request": request.id, "note": note.strip()})
+    mail_user(session, offer.volunteer, "offer_closed", offer=offer, req=request)
+    _reopen_if_nobody_left(session, request, actor, now)
+
+
+def count_candidates(session: Session, *, now: dt.datetime, zone: str, limit: int = 50,
+                     max_age: dt.timedelta = dt.timedelta(minutes=10)) -> int:
+    """Refresh the stored candidate counts of upcoming requests, the stalest first; returns how many."""
+    stale = session.scalars(select(HelpRequest).where(
+        HelpRequest.status.in_([RequestStatus.OPEN, RequestStatus.OFFERED, RequestStatus.ACCEPTED]),
+        HelpRequest.starts_at > now,
+        (HelpRequest.counted_at.is_(None)) | (HelpRequest.counted_at < now - max_age))
+        .order_by(HelpRequest.counted_at.is_not(None), HelpRequest.counted_at, HelpRequest.starts_at)
+        .limit(limit)).all()
+    for request in stale:
+        remember_count(session, request, len(matching.match(session, request, now, zone).ranked), now)
+    return len(stale)
+
+
+def remember_count(session: Session, request: HelpRequest, count: int, now: dt.datetime) -> None:
+    """Store a fresh count without touching the request's ``updated_at`` (nothing about it changed)."""
+    session.execute(update(HelpRequest).where(HelpRequest.id == request.id).values(
+        candidate_count=count, counted_at=now, updated_at=HelpRequest.updated_at)
+        .execution_options(synchronize_session=False))
+
+
+def waiting_offers(session: Session, volunteer: User, now: dt.datetime) -> list[Offer]:
+    """Offers the volunteer can still answer, the soonest appointment first."""
+    return list(session.scalars(
+        select(Offer).join(HelpRequest, HelpRequest.id == Offer.request_id)
+        .where(Offer.volunteer_id == volunteer.id, Offer.status == OfferStatus.OPEN, Offer.expires_at > now)
+        .order_by(HelpRequest.starts_at).options(selectinload(Offer.request))))
+
+
+def upcoming_assignments(session: Session, volunteer: User, now: dt.datetime) -> list[Assignment]:
+    return list(session.scalars(
+        select(Assignment).where(Assignment.volunteer_id == volunteer.id,
+                                 Assignment.status == AssignmentStatus.CONFIRMED, Assignment.ends_at > now)
+        .order_by(Assignment.starts_at).options(selectinload(Assignment.request))))
