@@ -266,6 +266,8 @@ def advance_waves(session: Session, *, now: dt.datetime, zone: str) -> int:
         request = lock_request(session, request_id)
         if request.next_wave_at is None or request.next_wave_at > now:
             continue
+        if request.status is RequestStatus.ACCEPTED:
+            continue  # waiting for the coordinator; if they do not confirm, the waves go on
         if request.status not in (RequestStatus.OPEN, RequestStatus.OFFERED) or request.starts_at <= now:
             request.next_wave_at = None
             continue
@@ -327,6 +329,8 @@ def accept(session: Session, volunteer: User, offer_id: int, *, now: dt.datetime
     offer = _fresh_offer(session, offer_id)  # as it stands now that we hold the lock
     if offer.volunteer_id != volunteer.id:
         raise OfferError(_("This offer is addressed to someone else."))
+    if offer.status is OfferStatus.TAKEN:
+        return Answer("taken", offer)  # someone else's acceptance was confirmed a moment earlier
     if offer.status is OfferStatus.OPEN and offer.expires_at <= now:
         offer.status = OfferStatus.EXPIRED
     message = closed_message(offer, now)

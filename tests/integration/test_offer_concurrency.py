@@ -1,0 +1,143 @@
+"""First acceptance wins, exactly once: real concurrent answers, on SQLite and PostgreSQL."""
+
+import threading
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from lotsen import db
+from lotsen.assignments import services
+from lotsen.assignments.models import Assignment, Offer, OfferStatus
+from lotsen.auth.models import Role, User
+from lotsen.requests.lifecycle import RequestStatus
+from lotsen.requests.models import HelpRequest
+from tests.integration.test_matching import add_language, add_window, make_request, ready
+from tests.integration.test_offers import act, fresh, monday_9, now, offer_links  # noqa: F401  (fixtures)
+
+RACERS = 8
+
+
+@pytest.fixture
+def crowd(session, make_office, make_agency, make_user):
+    """A request offered to eight volunteers at once."""
+    office = make_office(name="Kreis Offenbach")
+    agency = make_agency(offices=[office])
+    coordinator = make_user(Role.COORDINATOR, office=office)
+    volunteers = []
+    for n in range(RACERS):
+        user = make_user(Role.VOLUNTEER, office=office, name=f"Volunteer {n}", profile=ready())
+        add_language(session, user)
+        add_window(session, user, weekday=0, starts="07:00", ends="14:00")
+        volunteers.append(user)
+    session.commit()
+    request = make_request(session, office, agency, starts=monday_9())
+    return office, coordinator, request, volunteers
+
+
+def _offer_to_all(act, session, coordinator, request, volunteers) -> list[Offer]:
+    offers = act(services.make_offers, session, coordinator, request, [v.id for v in volunteers], now=now(),
+                 zone="Europe/Berlin")
+    session.commit()
+    return offers
+
+
+def _race(count: int, attempt):
+    """Run ``attempt(i)`` in ``count`` threads released at the same moment; return their results."""
+    start = threading.Barrier(count)
+
+    def run(i):
+        start.wait()
+        return attempt(i)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_simultaneous_acceptances_in_separate_transactions_have_one_winner(act, app, session, crowd):
+    _office, coordinator, request, volunteers = crowd
+    offers = _offer_to_all(act, session, coordinator, request, volunteers)
+
+    def accept(i):
+        with app.app_context():
+            own = db.begin_writing(app.extensions["lotsen.sessionmaker"]())
+            try:
+                outcome = services.accept(own, own.get(User, volunteers[i].id), offers[i].id, now=now()).outcome
+                own.commit()
+                return outcome
+            finally:
+                own.close()
+
+    outcomes = _race(RACERS, accept)
+    assert sorted(outcomes) == ["accepted"] + ["taken"] * (RACERS - 1)
+    fresh(session)
+    statuses = session.scalars(select(Offer.status).where(Offer.request_id == request.id)).all()
+    assert sorted(s.value for s in statuses) == ["accepted"] + ["taken"] * (RACERS - 1)
+    assert session.get(HelpRequest, request.id).status is RequestStatus.ACCEPTED
+    assert [e.action for e in session.get(HelpRequest, request.id).events].count("accept") == 1
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def _post(url: str, data: dict) -> tuple[int, str]:
+    body = urllib.parse.urlencode(data).encode()
+    request = urllib.request.Request(url, data=body, headers={"Accept-Language": "en"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_simultaneous_clicks_on_the_mail_links_have_one_winner(act, app, session, crowd, live_server, mails):
+    office, coordinator, request, volunteers = crowd
+    office.settings = {"auto_confirm": True}  # the winner becomes the assignment at once
+    session.commit()
+    _offer_to_all(act, session, coordinator, request, volunteers)
+    links = offer_links(mails())
+    assert len(links) == RACERS
+
+    results = _race(RACERS, lambda i: _post(live_server + links[i], {"action": "accept"}))
+    assert [status for status, _ in results] == [200] * RACERS, [page[-3000:] for _, page in results]
+    won = [page for _, page in results if "You are confirmed for this assignment" in page]
+    lost = [page for _, page in results if "Another volunteer was quicker" in page]
+    assert (len(won), len(lost)) == (1, RACERS - 1)
+    fresh(session)
+    assert session.scalar(select(func.count(Assignment.id)).where(Assignment.request_id == request.id)) == 1
+    assert session.get(HelpRequest, request.id).status is RequestStatus.CONFIRMED
+
+
+def test_a_double_click_on_confirm_makes_one_assignment(act, app, session, crowd):
+    _office, coordinator, request, volunteers = crowd
+    offers = _offer_to_all(act, session, coordinator, request, volunteers)
+    act(services.accept, session, volunteers[3], offers[3].id, now=now())
+    session.commit()
+
+    def confirm(_i):
+        with app.app_context():
+            own = db.begin_writing(app.extensions["lotsen.sessionmaker"]())
+            try:
+                services.confirm(own, own.get(User, coordinator.id), offers[3].id, now=now())
+                own.commit()
+                return "confirmed"
+            except services.OfferError:
+                own.rollback()
+                return "refused"
+            finally:
+                own.close()
+
+    assert sorted(_race(4, confirm)) == ["confirmed", "refused", "refused", "refused"]
+    fresh(session)
+    assert session.scalar(select(func.count(Assignment.id)).where(Assignment.request_id == request.id)) == 1
+    assert session.get(Offer, offers[3].id).status is OfferStatus.ACCEPTED
