@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lotsen import geo
+from lotsen.assignments import services as assignments
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password
 from lotsen.db import utcnow
@@ -147,9 +148,19 @@ def _requests(session: Session, office: Office, agency: Agency, caseworker: User
                      day=add_working_days(today, 10), start=dt.time(10, 0), duration_minutes=120,
                      client_reference="JC-2026-0602", **common), "weekly"),
     ]
-    for data, recurrence in wanted:
-        create_requests(session, caseworker, office, agency, data, now=now, zone=zone, recurrence=recurrence,
-                        count=3 if recurrence else 1)
+    created = [create_requests(session, caseworker, office, agency, data, now=now, zone=zone,
+                               recurrence=recurrence, count=3 if recurrence else 1)
+               for data, recurrence in wanted]
+    session.flush()
+    # The first request confirmed with its best candidate, so the dashboard, the request page and that
+    # volunteer's start page show an assignment; the others are left for the coordinator to try.
+    coordinator = session.scalar(select(User).where(User.office_id == office.id, User.role == Role.COORDINATOR))
+    request = created[0][0]
+    best = assignments.next_candidates(session, request, 1, now, str(zone.key))
+    if best:
+        offer, = assignments.make_offers(session, coordinator, request, best, now=now, zone=str(zone.key))
+        assignments.accept(session, offer.volunteer, offer.id, now=now)
+        assignments.confirm(session, coordinator, offer.id, now=now)
 
 
 def _profile(user, office, by_name, postcode, town, radius, spoken, german, roles, modes, windows, documents,

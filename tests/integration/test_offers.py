@@ -79,10 +79,10 @@ def filed(session, office, agency, caseworker, pool):
 
 @pytest.fixture
 def act(app):
-    """Call a service as a request would: inside the app's context (mail needs it)."""
+    """Call a service as a request would: inside a request context (mail needs it), in English."""
 
     def call(service, *args, **kwargs):
-        with app.app_context():
+        with app.test_request_context(headers={"Accept-Language": "en"}):
             return service(*args, **kwargs)
 
     return call
