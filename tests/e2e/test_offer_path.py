@@ -17,6 +17,7 @@ from lotsen.auth.models import Role
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
 from tests.conftest import PASSWORD, mail_body
+from tests.e2e.request_form import fill_request
 from tests.integration.test_matching import add_language, add_window, ready
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -64,21 +65,7 @@ def _sign_in(page: Page, email: str) -> None:
 
 def _file_request(page: Page, day: dt.date) -> None:
     page.get_by_role("link", name="New request").first.click()
-    who = page.get_by_role("group", name="Who", exact=True)
-    who.get_by_label("Who is needed").select_option(label="Interpreter")
-    who.get_by_label("Language", exact=True).fill("Arabic")
-    when = page.get_by_role("group", name="When", exact=True)
-    when.get_by_label("Date", exact=True).fill(day.isoformat())
-    when.get_by_label("Start time", exact=True).fill("09:00")
-    where = page.get_by_role("group", name="Where", exact=True)
-    where.get_by_label("How", exact=True).select_option(label="On site")
-    where.get_by_label("Postcode of the place").fill("63128")
-    where.get_by_label("Town or district").fill("Dietzenbach")
-    what = page.get_by_role("group", name="What", exact=True)
-    what.get_by_label("Topic", exact=True).select_option(label="Health")
-    what.get_by_label("Your reference (case number)").fill("AZ-0815")
-    what.get_by_label("Contact person on the day").fill("Frau Keller")
-    what.get_by_label("Contact phone on the day").fill("06074 123456")
+    fill_request(page, day, start="09:00", reference="AZ-0815")
     page.get_by_role("button", name="Send request").click()
     expect(page.get_by_text("Your request has been sent to the coordinating office.")).to_be_visible()
 

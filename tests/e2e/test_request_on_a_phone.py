@@ -16,32 +16,13 @@ from lotsen.requests.models import HelpRequest, RequestKind
 from lotsen.requests.timing import add_working_days
 from lotsen.volunteers.models import Mode, Topic
 from tests.conftest import PASSWORD
+from tests.e2e.request_form import fill_request
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def _no_sideways_scrolling(page: Page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
-
-
-def _fill_request(page: Page, day: dt.date) -> None:
-    who = page.get_by_role("group", name="Who", exact=True)
-    who.get_by_label("Who is needed").select_option(label="Interpreter")
-    who.get_by_label("Language", exact=True).fill("Arabic")  # typed; the datalist only suggests
-    when = page.get_by_role("group", name="When", exact=True)
-    when.get_by_label("Date", exact=True).fill(day.isoformat())
-    when.get_by_label("Start time", exact=True).fill("10:00")
-    expect(when.get_by_label("Expected duration (minutes)")).to_have_value("90")  # the office's default
-    expect(when.get_by_label("Urgent: needed sooner than the usual lead time")).not_to_be_checked()
-    where = page.get_by_role("group", name="Where", exact=True)
-    where.get_by_label("How", exact=True).select_option(label="On site")
-    where.get_by_label("Postcode of the place").fill("63128")
-    where.get_by_label("Town or district").fill("Dietzenbach")
-    what = page.get_by_role("group", name="What", exact=True)
-    what.get_by_label("Topic", exact=True).select_option(label="Health")
-    what.get_by_label("Your reference (case number)").fill("AZ-4711")
-    what.get_by_label("Contact person on the day").fill("Frau Keller")
-    what.get_by_label("Contact phone on the day").fill("06074 123456")
 
 
 def _stored(session) -> list[HelpRequest]:
@@ -72,7 +53,7 @@ def test_a_caseworker_files_and_cancels_a_request_on_a_phone(phone_page: Page, m
     _no_sideways_scrolling(page)
 
     # Tomorrow lies inside the lead time: explained, the input kept, nothing saved
-    _fill_request(page, today + dt.timedelta(days=1))
+    fill_request(page, today + dt.timedelta(days=1))
     page.get_by_role("button", name="Send request").click()
     expect(page.get_by_role("alert")).to_contain_text("mark the request as urgent")
     what = page.get_by_role("group", name="What", exact=True)
@@ -83,7 +64,7 @@ def test_a_caseworker_files_and_cancels_a_request_on_a_phone(phone_page: Page, m
     assert _stored(session) == []
 
     # Ten working days ahead is fine
-    _fill_request(page, day)
+    fill_request(page, day)
     page.get_by_role("button", name="Send request").click()
     expect(page.get_by_text("Your request has been sent to the coordinating office.")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_have_text("Request no. 1")
