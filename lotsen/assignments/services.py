@@ -293,6 +293,8 @@ def expire_offers(session: Session, *, now: dt.datetime) -> int:
         lapsed = [o for o in offers_of(session, request) if o.status is OfferStatus.OPEN and o.expires_at <= now]
         for offer in lapsed:
             offer.status = OfferStatus.EXPIRED
+        if lapsed and request.status.is_active:
+            request.apply(Action.EXPIRE, None, at=now, details={"offers": [o.id for o in lapsed]})
         was_offered = request.status is RequestStatus.OFFERED
         _reopen_if_nobody_left(session, request, None, now)
         if was_offered and request.status is RequestStatus.OPEN and request.starts_at > now:
@@ -308,6 +310,7 @@ def withdraw_offer(session: Session, actor: User, offer_id: int, *, now: dt.date
     if offer.status is not OfferStatus.OPEN:
         raise OfferError(_("This offer has already been answered or has lapsed."))
     offer.status, offer.answered_at = OfferStatus.WITHDRAWN, now
+    request.apply(Action.WITHDRAW_OFFER, actor, at=now, details={"offer": offer.id, "volunteer": offer.volunteer_id})
     record(session, "offer.withdrawn", actor=actor, subject=offer, office_id=request.office_id,
            details={"request": request.id, "volunteer": offer.volunteer_id})
     mail_user(session, offer.volunteer, "offer_closed", offer=offer, req=request)
@@ -339,6 +342,8 @@ def accept(session: Session, volunteer: User, offer_id: int, *, now: dt.datetime
     offer.answered_at = now
     if request.status is not RequestStatus.OFFERED:
         offer.status = OfferStatus.TAKEN
+        if request.status.is_active:
+            request.apply(Action.TOO_LATE, volunteer, at=now, details={"offer": offer.id})
         record(session, "offer.too_late", actor=volunteer, subject=offer, office_id=request.office_id,
                details={"request": request.id})
         return Answer("taken", offer)
@@ -365,6 +370,8 @@ def decline(session: Session, volunteer: User, offer_id: int, reason: DeclineRea
     if message:
         raise OfferError(message)
     offer.status, offer.answered_at, offer.decline_reason = OfferStatus.DECLINED, now, reason
+    request.apply(Action.DECLINE, volunteer, at=now, details={"offer": offer.id,
+                                                              "reason": reason.value if reason else None})
     record(session, "offer.declined", actor=volunteer, subject=offer, office_id=request.office_id,
            details={"request": request.id, "reason": reason.value if reason else None})
     _reopen_if_nobody_left(session, request, volunteer, now)

@@ -47,6 +47,14 @@ class Action(str, enum.Enum):
     COMPLETE = "complete"
     CANCEL = "cancel"
     MARK_UNFILLED = "mark_unfilled"
+    # Steps that leave the status as it is, kept in the history all the same.
+    DECLINE = "decline"
+    WITHDRAW_OFFER = "withdraw_offer"
+    EXPIRE = "expire"
+    TOO_LATE = "too_late"
+
+
+UNCHANGED = frozenset({Action.DECLINE, Action.WITHDRAW_OFFER, Action.EXPIRE, Action.TOO_LATE})
 
 
 S, A = RequestStatus, Action
@@ -87,6 +95,8 @@ def can(status: RequestStatus, action: Action) -> bool:
 
 
 def next_status(status: RequestStatus, action: Action) -> RequestStatus:
+    if action in UNCHANGED and status.is_active:
+        return status
     try:
         return TRANSITIONS[(status, action)]
     except KeyError:
@@ -105,6 +115,10 @@ ACTION_TITLES = {
     Action.COMPLETE: _l("Completed"),
     Action.CANCEL: _l("Cancelled"),
     Action.MARK_UNFILLED: _l("Start passed without a confirmed volunteer"),
+    Action.DECLINE: _l("A volunteer declined"),
+    Action.WITHDRAW_OFFER: _l("Offer withdrawn"),
+    Action.EXPIRE: _l("Offers expired unanswered"),
+    Action.TOO_LATE: _l("A volunteer accepted too late"),
 }
 
 

@@ -184,6 +184,8 @@ class TestBroadcastAndAnswers:
         act(services.decline, session, pool[0], offer.id, DeclineReason.NOT_AVAILABLE, now=now())
         session.commit()
         assert status_of(session, HelpRequest, filed.id) is RequestStatus.OPEN  # nobody left waiting
+        assert [e.action for e in session.get(HelpRequest, filed.id).events] == ["create", "offer", "decline",
+                                                                                 "reopen"]
         with pytest.raises(services.OfferError, match="declined this very time"):
             act(services.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
         fresh(session)
