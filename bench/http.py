@@ -3,7 +3,8 @@
 
     .venv/bin/python bench/http.py [--volunteers 10000] [--requests 20000] [--clients 8] [--seconds 10]
                                    [--warmup 3] [--dashboard-path /coordination/] [--start-path /]
-                                   [--quiet-wait 120] [--seed 20261122] [--port 0] [--keep] [--strict]
+                                   [--quiet-wait 120] [--retries 2] [--seed 20261122] [--port 0]
+                                   [--keep] [--strict]
 
 It creates its own database ``lotsen_bench_http`` beside the one LOTSEN_BENCH_POSTGRES_URL names
 (default postgresql://postgres@127.0.0.1:5432/test), migrates it, and loads with bulk Core inserts one
@@ -25,7 +26,8 @@ how many SQL statements each page runs. ``--strict`` makes a missed (or unmeasur
 The clients run on the same machine as gunicorn and PostgreSQL and take their share of the CPUs; the
 report shows how much, and how much CPU the app and database spent per request. Anything else busy on the
 machine disturbs the figures: before each target the benchmark waits (``--quiet-wait``) until the
-machine is idle, and the report says how many cores other processes took while measuring.
+machine is idle, measures a disturbed target again (``--retries``, keeping the least disturbed try),
+and the report says how many cores other processes took while measuring.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402
+import dataclasses  # noqa: E402
 import datetime as dt  # noqa: E402
 import html.parser  # noqa: E402
 import http.client  # noqa: E402
@@ -90,6 +93,7 @@ USER_AGENT = "lotsen-bench-http/1"  # fixed: the session is bound to it (session
 CHUNK = 5_000
 TARGET_SHARE = 0.40
 TARGET_P99_MS = 150.0
+NOISY_CORES = 0.25  # other processes taking more than this while measuring disturb the figures
 
 # Kreis Offenbach: postcode, municipality (as the demo names them), rough population in thousands.
 KREIS = [
@@ -473,7 +477,7 @@ class CpuMeter:
         return CpuShare(per_request(workers), per_request(database), client / seconds, other)
 
 
-def wait_for_quiet(limit: float, busy_cores: float = 0.25) -> str:
+def wait_for_quiet(limit: float, busy_cores: float = NOISY_CORES) -> str:
     """Wait (up to ``limit`` seconds) until the machine has been idle for 2 s: others' work would count as ours."""
     deadline, quiet_since = time.monotonic() + limit, None
     while time.monotonic() < deadline:
@@ -663,6 +667,26 @@ def hammer(port: int, meter: CpuMeter, target: Target, clients: int, warmup: flo
     target.cpu = CpuMeter.share(before, after, seconds, len(target.latencies_ms))
 
 
+def measure(port: int, meter: CpuMeter, target: Target, args) -> None:
+    """Measure a target on a quiet machine; again (up to ``--retries`` times) if other processes disturbed it."""
+    best = None
+    for attempt in range(1 + args.retries):
+        waited = wait_for_quiet(args.quiet_wait) if args.quiet_wait else ""
+        print(f"Measuring {target.name} ({target.path}){' again' if attempt else ''} ..."
+              + (f" ({waited})" if waited else ""), flush=True)
+        trial = dataclasses.replace(target, latencies_ms=[], errors={})
+        hammer(port, meter, trial, args.clients, args.warmup, args.seconds)
+        noise = trial.cpu.other_cores
+        print(f"  {trial.rate:.1f} req/s, p99 {trial.p99:.1f} ms"
+              + ("" if noise is None else f"; other processes took {noise:.2f} cores"), flush=True)
+        if best is None or (noise or 0.0) < (best.cpu.other_cores or 0.0):
+            best = trial
+        if noise is None or noise <= NOISY_CORES:
+            break
+    target.seconds, target.latencies_ms, target.errors, target.cpu = (best.seconds, best.latencies_ms, best.errors,
+                                                                      best.cpu)
+
+
 def count_statements(url: str, folder: Path, targets: list[Target], emails: dict[str, str], repeat: int = 20) -> None:
     """In-process, one worker: SQL statements per request and their time, for what limits a page."""
     from lotsen import create_app
@@ -699,11 +723,14 @@ def count_statements(url: str, folder: Path, targets: list[Target], emails: dict
                 client.get(target.path)
             total = (time.perf_counter() - started) * 1000 / repeat
             sql = sum(ms for ms, _ in seen) / repeat
-            slowest = max(seen, default=(0.0, ""))
-            statement = " ".join(slowest[1].split())
-            statement = statement[max(0, statement.find(" FROM ") + 1):][:100]  # the columns say little
+            by_statement: dict[str, float] = {}
+            for ms, statement in seen:
+                by_statement[statement] = by_statement.get(statement, 0.0) + ms / repeat
+            slowest, ms = max(by_statement.items(), key=lambda item: item[1], default=("", 0.0))
+            slowest = " ".join(slowest.split())
+            slowest = slowest[max(0, slowest.find(" FROM ") + 1):][:100]  # the column list says little
             target.statements = (f"{len(seen) / repeat:.0f} statements, SQL {sql:.1f} of {total:.1f} ms"
-                                 + (f"; slowest {slowest[0]:.1f} ms: {statement}" if slowest[1] else ""))
+                                 + (f"; most time {ms:.1f} ms: {slowest}" if slowest else ""))
     finally:
         engine.dispose()
 
@@ -759,7 +786,7 @@ def report(targets: list[Target], clients: int, seconds: float) -> bool:
     if all(t.cpu.other_cores is not None for t in measured):
         print("Cores taken by other processes on the machine (noise): "
               + ", ".join(f"{t.name} {t.cpu.other_cores:.2f}" for t in measured))
-        if any(t.cpu.other_cores > 0.25 for t in measured):
+        if any(t.cpu.other_cores > NOISY_CORES for t in measured):
             print("  WARNING: something else was busy during the run; the figures are disturbed.")
     print()
     print(f"Targets: each page >= {TARGET_SHARE:.0%} of the bare endpoint's requests/s, "
@@ -811,6 +838,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quiet-wait", type=float, default=120.0,
                         help="before each target, wait up to this many seconds for other processes to go idle "
                              "(0: do not wait; default 120)")
+    parser.add_argument("--retries", type=int, default=2,
+                        help="measure a target again (up to this often) when other processes disturbed it")
     parser.add_argument("--seed", type=int, default=20261122, help="random seed for the data")
     parser.add_argument("--keep", action="store_true", help=f"keep the database {BENCH_DATABASE} afterwards")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a page misses a target")
@@ -862,12 +891,11 @@ def main(argv=None) -> int:
                 meter = CpuMeter(server, lambda: database_backends(admin))
                 for target in targets:
                     if not target.problem:
-                        waited = wait_for_quiet(args.quiet_wait) if args.quiet_wait else ""
-                        print(f"Measuring {target.name} ({target.path}) ...{' (' + waited + ')' if waited else ''}",
-                              flush=True)
-                        hammer(port, meter, target, args.clients, args.warmup, args.seconds)
+                        measure(port, meter, target, args)
             finally:
                 server.stop()
+            if args.quiet_wait:
+                wait_for_quiet(args.quiet_wait)
             count_statements(url, Path(folder), targets, {"coordinator dashboard": COORDINATOR_EMAIL,
                                                           "volunteer start page": VOLUNTEER_EMAIL})
         met = report(targets, args.clients, args.seconds)
