@@ -16,6 +16,7 @@ from lotsen import create_app, migrate
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password
 from lotsen.db import Base, normalize_url
+from lotsen.notifications import outbox
 from lotsen.offices.models import Agency, AgencyType, Office
 from lotsen.volunteers.models import VolunteerProfile
 
@@ -232,9 +233,10 @@ def login_as(client, make_user):
 
 @pytest.fixture
 def mails(app):
-    """The mails delivered so far, oldest first, as parsed messages."""
+    """The mails delivered so far (the outbox delivered as the worker would), oldest first, parsed."""
 
     def read() -> list[email.message.EmailMessage]:
+        outbox.deliver_due(app)  # what the worker would have sent by now
         directory = Path(app.config["MAIL_DIR"])
         if not directory.exists():
             return []

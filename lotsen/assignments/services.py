@@ -23,7 +23,7 @@ from lotsen.errors import DomainError
 from lotsen.i18n import _
 from lotsen.matching import reasons as reason_titles
 from lotsen.matching import services as matching
-from lotsen.notifications.mail import queue_mail
+from lotsen.notifications.outbox import queue_mail
 from lotsen.offices import settings as office_settings
 from lotsen.requests.lifecycle import Action, RequestStatus, can
 from lotsen.requests.models import HelpRequest
@@ -87,7 +87,9 @@ def coordinators_of(session: Session, office_id: int) -> list[User]:
 
 def mail_user(session: Session, user: User | None, template: str, **context) -> None:
     if user is not None and user.status is UserStatus.ACTIVE and user.email:
-        queue_mail(session, user.email, f"assignments/{template}", user.locale, recipient=user, **context)
+        req = context.get("req")
+        queue_mail(session, user.email, f"assignments/{template}", user.locale, to_user=user,
+                   office_id=req.office_id if req is not None else None, recipient=user, **context)
 
 
 def tell_agency(session: Session, request: HelpRequest, template: str, **context) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lotsen.db import Base, UTCDateTime, utcnow
@@ -70,6 +70,8 @@ class User(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     # Bumped on password change and deactivation: every session and link issued before dies.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    mail_opt_out: Mapped[list] = mapped_column(JSON, default=list)  # categories of optional mail switched off
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)  # the private iCal feed's secret
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

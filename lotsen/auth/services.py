@@ -14,7 +14,7 @@ from lotsen.auth.tokens import make_token
 from lotsen.db import utcnow
 from lotsen.errors import DomainError
 from lotsen.i18n import _
-from lotsen.notifications.mail import queue_mail
+from lotsen.notifications.outbox import queue_mail
 from lotsen.offices.models import Agency, Office
 from lotsen.urls import external_url
 from lotsen.volunteers.services import mark_vetted, profile_of

@@ -1,8 +1,8 @@
-"""The one path by which Lotsen sends mail.
+"""Composing and delivering mail.
 
-Services call ``queue_mail`` inside their transaction; the message is rendered at once in
-the recipient's language and handed to delivery only after the session commits, so a
-rolled-back change sends nothing.
+Services call ``queue_mail`` inside their transaction: the message is rendered at once in the
+recipient's language and written to the outbox (``lotsen.notifications.outbox``) with the change
+that causes it, so a rolled-back change sends nothing. The worker delivers it.
 """
 
 from __future__ import annotations
@@ -14,17 +14,14 @@ import time
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate
 from pathlib import Path
 
-from flask import current_app, render_template
-from sqlalchemy import event
-from sqlalchemy.orm import Session
+from flask import render_template
 
 from lotsen.i18n import force_locale
 
 log = logging.getLogger(__name__)
-_PENDING = "lotsen.pending_mail"
 
 
 @dataclass(frozen=True)
@@ -52,65 +49,74 @@ class MailSettings:
         )
 
 
-def compose(to: str, template: str, locale: str, **context) -> EmailMessage:
-    """Render ``templates/mail/<template>.txt`` in the recipient's locale.
-
-    The template's first line is the subject; the rest, after a blank line, the body.
-    """
+def render(template: str, locale: str, **context) -> tuple[str, str]:
+    """Render ``templates/mail/<template>.txt`` in ``locale``: the first line is the subject, the rest the body."""
     with force_locale(locale):
         text = render_template(f"mail/{template}.txt", **context)
     subject, _, body = text.strip().partition("\n")
-    settings = MailSettings.from_config(current_app.config)
+    return subject.strip(), body.strip() + "\n"
+
+
+def build(settings: MailSettings, *, to: str, subject: str, body: str, locale: str, message_id: str,
+          attachments: list[dict] = ()) -> EmailMessage:
+    """The message as it goes on the wire; the same row always carries the same Message-ID."""
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = to
-    message["Subject"] = subject.strip()
+    message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="lotsen")
-    message.set_content(body.strip() + "\n")
+    message["Message-ID"] = message_id
+    message.set_content(body)
     message["Content-Language"] = locale  # after set_content, which replaces Content-* headers
+    for attachment in attachments:
+        maintype, _, subtype = attachment["content_type"].partition("/")
+        subtype, _, params = subtype.partition(";")
+        message.add_attachment(attachment["text"].encode(), maintype=maintype, subtype=subtype.strip(),
+                               filename=attachment["filename"],
+                               params=dict(p.strip().split("=", 1) for p in params.split(";") if "=" in p))
     return message
 
 
-def queue_mail(session: Session, to: str, template: str, locale: str, **context) -> EmailMessage:
-    """Compose a mail now and send it once ``session`` commits."""
-    message = compose(to, template, locale, **context)
-    settings = MailSettings.from_config(current_app.config)
-    session.info.setdefault(_PENDING, []).append((settings, message))
-    return message
+class Transport:
+    """One SMTP connection for a batch of messages, or .eml files when no server is configured."""
 
+    def __init__(self, settings: MailSettings):
+        self.settings = settings
+        self._smtp = None
 
-def deliver(settings: MailSettings, message: EmailMessage) -> None:
-    """Send through SMTP, or write an .eml file when no server is configured."""
-    if not settings.server:
-        directory = Path(settings.mail_dir)
-        directory.mkdir(parents=True, exist_ok=True)
-        # Nanoseconds first, so the files sort in the order they were sent.
-        path = directory / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
-        path.write_bytes(bytes(message))
-        return
-    if settings.use_ssl:
-        smtp = smtplib.SMTP_SSL(settings.server, settings.port, context=ssl.create_default_context(), timeout=30)
-    else:
-        smtp = smtplib.SMTP(settings.server, settings.port, timeout=30)
-    with smtp:
+    def send(self, message: EmailMessage) -> None:
+        settings = self.settings
+        if not settings.server:
+            directory = Path(settings.mail_dir)
+            directory.mkdir(parents=True, exist_ok=True)
+            # Nanoseconds first, so the files sort in the order they were sent.
+            path = directory / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
+            path.write_bytes(bytes(message))
+            return
+        if self._smtp is None:
+            self._smtp = self._connect()
+        try:
+            self._smtp.send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            self._smtp = self._connect()
+            self._smtp.send_message(message)
+
+    def _connect(self):
+        settings = self.settings
+        if settings.use_ssl:
+            smtp = smtplib.SMTP_SSL(settings.server, settings.port, context=ssl.create_default_context(), timeout=30)
+        else:
+            smtp = smtplib.SMTP(settings.server, settings.port, timeout=30)
         if settings.starttls and not settings.use_ssl:
             smtp.starttls(context=ssl.create_default_context())
         if settings.username:
             smtp.login(settings.username, settings.password)
-        smtp.send_message(message)
+        return smtp
 
-
-@event.listens_for(Session, "after_commit")
-def _send_after_commit(session: Session) -> None:
-    for settings, message in session.info.pop(_PENDING, []):
-        try:
-            deliver(settings, message)
-        except (OSError, smtplib.SMTPException):
-            # The change is committed; a lost mail must not turn it into an error page.
-            log.exception("could not deliver mail %s", message["Message-ID"])
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+            self._smtp = None

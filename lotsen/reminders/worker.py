@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 
 from lotsen import db
+from lotsen.notifications import outbox
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def jobs() -> list[tuple[str, Callable]]:
 
 
 def tick(app, now: dt.datetime | None = None) -> dict[str, int]:
-    """Run every job once; a failing job is logged and rolled back without stopping the others."""
+    """Run every job once, then deliver the outbox; a failing job is logged and rolled back alone."""
     done = {}
     with app.app_context():
         now = now or dt.datetime.now(dt.timezone.utc)
@@ -46,7 +47,8 @@ def tick(app, now: dt.datetime | None = None) -> dict[str, int]:
                 done[name] = -1
             finally:
                 session.close()
-            # Mail queued by a job leaves after its commit (lotsen.notifications.mail).
+        # Then what is due in the outbox, including what the jobs just queued.
+        done.update(outbox.deliver_due(app, now=now))
     return done
 
 

@@ -14,7 +14,7 @@ from lotsen.auth.permissions import can_manage_user
 from lotsen.db import Base, utcnow
 from lotsen.errors import DomainError
 from lotsen.i18n import _
-from lotsen.notifications.mail import queue_mail
+from lotsen.notifications.outbox import queue_mail
 from lotsen.urls import external_url
 from lotsen.volunteers.models import VolunteerProfile
 from lotsen.volunteers.services import profile_of

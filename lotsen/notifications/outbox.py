@@ -1,0 +1,164 @@
+"""The outbox: messages written in the transaction of the change that causes them, delivered by the worker.
+
+A tick claims due rows with one atomic statement (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so two
+workers never claim the same row; SQLite: one UPDATE, writers being serialised), commits the claim,
+then sends each row and marks it sent in a transaction of its own. A claim whose lease ran out (the
+worker died) is claimed again; the message then goes out with the same Message-ID. Failures back
+off exponentially and, after the last attempt, show as failed on the coordinators' page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import smtplib
+import uuid
+from urllib.parse import urlsplit
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from lotsen import db
+from lotsen.db import utcnow
+from lotsen.notifications import kinds
+from lotsen.notifications.mail import MailSettings, Transport, build, render
+from lotsen.notifications.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+LEASE = dt.timedelta(minutes=5)
+BATCH = 100
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4, 8, 16 minutes ... after the first, second, third ... failed attempt."""
+    return dt.timedelta(minutes=2 ** max(attempts - 1, 0))
+
+
+# ----------------------------------------------------------------------------------------------- writing
+
+def queue_mail(session: Session, to: str, template: str, locale: str, *, key: str | None = None,
+               subject: str = "", due_at: dt.datetime | None = None, to_user=None, office_id: int | None = None,
+               attachments=(), **context) -> OutboxMessage | None:
+    """Render a mail in ``locale`` now and put it in the outbox; it leaves after the commit.
+
+    ``key`` makes it idempotent per (subject, kind): queueing the same key again reschedules a
+    message that is still waiting and does nothing to one already sent. ``to_user`` is the recipient
+    as a user, whose preferences apply. Returns the row, or None when they switched this kind off.
+    """
+    if to_user is not None and not kinds.is_wanted(template, to_user.mail_opt_out):
+        return None
+    key = key or f"{subject or 'mail'}|{template}|{uuid.uuid4().hex}"
+    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+    if existing is not None and existing.status not in (OutboxStatus.PENDING, OutboxStatus.CANCELLED):
+        return existing  # already on its way or sent: once is enough
+    subject_line, body = render(template, locale, **context)
+    payload = {"subject": subject_line, "body": body, "attachments": list(attachments)}
+    due_at = due_at or utcnow()
+    if existing is not None:  # rescheduled (or revived after a cancel): same row, new content and time
+        existing.payload, existing.due_at, existing.recipient = payload, due_at, to
+        existing.status, existing.attempts, existing.last_error = OutboxStatus.PENDING, 0, ""
+        return existing
+    message = OutboxMessage(idempotency_key=key, subject=subject, kind=template, recipient=to, locale=locale,
+                            user_id=to_user.id if to_user is not None else None, office_id=office_id, payload=payload,
+                            due_at=due_at, status=OutboxStatus.PENDING)
+    session.add(message)
+    return message
+
+
+def cancel(session: Session, subject: str, kinds_: tuple[str, ...] = ()) -> int:
+    """Cancel the messages about ``subject`` that have not left yet (all kinds, or just these)."""
+    query = update(OutboxMessage).where(
+        OutboxMessage.subject == subject,
+        OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED]))
+    if kinds_:
+        query = query.where(OutboxMessage.kind.in_(kinds_))
+    return session.execute(query.values(status=OutboxStatus.CANCELLED)
+                           .execution_options(synchronize_session=False)).rowcount
+
+
+def retry(session: Session, message: OutboxMessage, now: dt.datetime) -> None:
+    """Send a failed message again at the next tick."""
+    message.status, message.attempts, message.due_at, message.last_error = OutboxStatus.PENDING, 0, now, ""
+
+
+# ----------------------------------------------------------------------------------------------- delivering
+
+def message_id(message: OutboxMessage, domain: str) -> str:
+    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:16]
+    return f"<lotsen.{message.id}.{digest}@{domain}>"
+
+
+def claim(session: Session, *, now: dt.datetime, worker: str, limit: int = BATCH) -> list[int]:
+    """Claim due rows for ``worker`` in one statement; returns their ids (the caller commits)."""
+    due = (select(OutboxMessage.id)
+           .where(or_((OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.due_at <= now),
+                      (OutboxMessage.status == OutboxStatus.SENDING) & (OutboxMessage.lease_until < now)))
+           .order_by(OutboxMessage.due_at, OutboxMessage.id).limit(limit)
+           .with_for_update(skip_locked=True))
+    claimed = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(status=OutboxStatus.SENDING, claimed_by=worker, lease_until=now + LEASE,
+                attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage.id).execution_options(synchronize_session=False))
+    return sorted(claimed.scalars())
+
+
+def _send_one(session: Session, message_id_: int, worker: str, transport: Transport, settings: MailSettings,
+              domain: str, now: dt.datetime) -> str:
+    """Send one claimed row and record the outcome; the row is locked, so a cancel waits or wins."""
+    message = db.locked(session, OutboxMessage, message_id_)
+    if message is None or message.status is not OutboxStatus.SENDING or message.claimed_by != worker:
+        return "skipped"  # cancelled meanwhile, or reclaimed by another worker after our lease ran out
+    payload = message.payload or {}
+    try:
+        transport.send(build(settings, to=message.recipient, subject=payload.get("subject", ""),
+                             body=payload.get("body", ""), locale=message.locale,
+                             message_id=message_id(message, domain), attachments=payload.get("attachments", [])))
+    except (OSError, smtplib.SMTPException) as error:
+        message.last_error = f"{type(error).__name__}: {error}"[:2000]
+        if message.attempts >= MAX_ATTEMPTS:
+            message.status = OutboxStatus.FAILED
+        else:
+            message.status, message.due_at = OutboxStatus.PENDING, now + backoff(message.attempts)
+        message.claimed_by, message.lease_until = "", None
+        log.warning("Mail %s to %s failed (attempt %s): %s", message.id, message.recipient, message.attempts,
+                    message.last_error)
+        return "failed"
+    message.status, message.sent_at, message.claimed_by, message.lease_until = OutboxStatus.SENT, utcnow(), "", None
+    return "sent"
+
+
+def deliver_due(app, *, now: dt.datetime | None = None, worker: str | None = None, limit: int = BATCH,
+                rounds: int = 50) -> dict[str, int]:
+    """Claim and send what is due, batch by batch, until nothing is due (or ``rounds`` batches)."""
+    worker = worker or uuid.uuid4().hex
+    counts = {"sent": 0, "failed": 0, "skipped": 0}
+    with app.app_context():
+        settings = MailSettings.from_config(app.config)
+        domain = urlsplit(app.config["BASE_URL"]).hostname or "lotsen"
+        maker = app.extensions["lotsen.sessionmaker"]
+        transport = Transport(settings)
+        try:
+            for _round in range(rounds):
+                moment = now or utcnow()
+                with db.begin_writing(maker()) as session:
+                    ids = claim(session, now=moment, worker=worker, limit=limit)
+                    session.commit()
+                if not ids:
+                    break
+                for ident in ids:
+                    with db.begin_writing(maker()) as session:
+                        outcome = _send_one(session, ident, worker, transport, settings, domain, moment)
+                        session.commit()
+                    counts[outcome] += 1
+                if len(ids) < limit:
+                    break
+        finally:
+            transport.close()
+    return counts
+
+
+__all__ = ["cancel", "claim", "deliver_due", "queue_mail", "retry"]
