@@ -65,6 +65,7 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.geo.views import bp as places_bp
     from lotsen.health import bp as health_bp
     from lotsen.matching.views import bp as matching_bp
+    from lotsen.notifications.views import bp as notifications_bp
     from lotsen.offices.views import agencies_bp, bp as offices_bp
     from lotsen.requests.views import bp as requests_bp
     from lotsen.volunteers import (availability_views, coordinator_views, import_views,  # noqa: F401
@@ -72,7 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.volunteers.views import bp as volunteers_bp
 
     for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp, volunteers_bp, places_bp,
-                      requests_bp, matching_bp, assignments_bp, health_bp):
+                      requests_bp, matching_bp, assignments_bp, notifications_bp, health_bp):
         app.register_blueprint(blueprint)
 
 

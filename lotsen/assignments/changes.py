@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lotsen.assignments import calendar
 from lotsen.assignments.models import Assignment, AssignmentStatus, OfferStatus
 from lotsen.assignments.services import (OfferError, assign_volunteer, live_assignment, lock_request, mail_user,
                                          next_candidates, not_to_ask, offers_of, tell_agency, tell_coordinators)
@@ -16,14 +17,24 @@ from lotsen.i18n import _
 from lotsen.matching import reasons as reason_titles
 from lotsen.matching import services as matching
 from lotsen.offices import settings as office_settings
+from lotsen.reminders import services as reminders
 from lotsen.requests import services as requests
 from lotsen.requests.lifecycle import Action, RequestStatus
 from lotsen.requests.models import HelpRequest
+from lotsen.urls import domain
 
 
 def _is_late(request: HelpRequest, now: dt.datetime) -> bool:
     hours = office_settings.value(request.office, "late_cancellation_hours")
     return request.starts_at - now < dt.timedelta(hours=hours)
+
+
+def _end(session: Session, assignment: Assignment, *, now: dt.datetime, late: bool) -> None:
+    """The volunteer is no longer needed: waiting reminders go, the calendar entry is cancelled."""
+    reminders.cancel_for(session, assignment)
+    volunteer = assignment.volunteer
+    mail_user(session, volunteer, "cancelled", req=assignment.request, assignment=assignment, late=late,
+              attachments=[calendar.invitation(assignment, domain(), volunteer.locale, now=now, cancelled=True)])
 
 
 def cancel(session: Session, actor: User, request: HelpRequest, reason: str, *, now: dt.datetime) -> bool:
@@ -39,7 +50,7 @@ def cancel(session: Session, actor: User, request: HelpRequest, reason: str, *, 
     if assignment is not None:
         assignment.status, assignment.ended_at = AssignmentStatus.CANCELLED, now
         assignment.end_reason, assignment.ended_late = reason.strip(), late
-        mail_user(session, assignment.volunteer, "cancelled", req=request, assignment=assignment, late=late)
+        _end(session, assignment, now=now, late=late)
     return late
 
 
@@ -60,6 +71,7 @@ def withdraw(session: Session, volunteer: User, assignment_id: int, reason: str,
     late = _is_late(request, now)
     assignment.status, assignment.ended_at = AssignmentStatus.WITHDRAWN, now
     assignment.end_reason, assignment.ended_late = reason.strip(), late
+    reminders.cancel_for(session, assignment)
     request.apply(Action.REOPEN, volunteer, note=reason.strip(), at=now,
                   details={"withdrawn": volunteer.id, "late": late})
     record(session, "assignment.withdrawn", actor=volunteer, subject=assignment, office_id=request.office_id,
@@ -99,7 +111,7 @@ def reassign(session: Session, actor: User, request: HelpRequest, volunteer_id: 
                                reasons=reason_titles.describe(excluded.reasons)), "volunteer_id")
     if current is not None:
         current.status, current.ended_at, current.end_reason = AssignmentStatus.REASSIGNED, now, note.strip()
-        mail_user(session, current.volunteer, "cancelled", req=request, assignment=current, late=False)
+        _end(session, current, now=now, late=False)
         session.flush()  # the live-assignment index must see the old one end before the new one starts
     volunteer = session.get(User, volunteer_id)
     assignment = assign_volunteer(session, actor, request, volunteer, offer=None, now=now)
@@ -108,4 +120,35 @@ def reassign(session: Session, actor: User, request: HelpRequest, volunteer_id: 
     return assignment
 
 
-__all__ = ["cancel", "reassign", "withdraw"]
+
+
+
+def record_outcome(session: Session, actor: User, assignment_id: int, *, took_place: bool, minutes: int | None,
+                   travel_km: float | None, note: str, now: dt.datetime) -> Assignment:
+    """After the appointment: it took place (with time and travel, for the allowance) or it did not."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise OfferError(_("This assignment no longer exists."))
+    request = lock_request(session, assignment.request_id)
+    session.refresh(assignment)
+    if assignment.status is not AssignmentStatus.CONFIRMED or request.status is not RequestStatus.CONFIRMED:
+        raise OfferError(_("This assignment has already been recorded or has ended."))
+    if assignment.starts_at > now:
+        raise OfferError(_("An assignment can be recorded once it has begun."))
+    if took_place:
+        if not minutes:
+            raise OfferError(_("Please enter how long it took."), "minutes")
+        assignment.status, assignment.completed_at = AssignmentStatus.COMPLETED, now
+        assignment.actual_minutes, assignment.travel_km = minutes, travel_km
+        request.apply(Action.COMPLETE, actor, note=note.strip(), at=now,
+                      details={"minutes": minutes, "travel_km": travel_km})
+    else:
+        if not note.strip():
+            raise OfferError(_("Please say what happened."), "note")
+        assignment.status, assignment.ended_at, assignment.end_reason = AssignmentStatus.CANCELLED, now, note.strip()
+        request.cancel_reason = note.strip()
+        request.apply(Action.CANCEL, actor, note=note.strip(), at=now, details={"did_not_take_place": True})
+    reminders.cancel_for(session, assignment)
+    record(session, "assignment.recorded", actor=actor, subject=assignment, office_id=request.office_id,
+           details={"took_place": took_place, "minutes": minutes, "travel_km": travel_km})
+    return assignment

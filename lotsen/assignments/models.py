@@ -142,6 +142,10 @@ class Assignment(Base):
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str] = mapped_column(Text, default="")
     ended_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Recorded afterwards by the volunteer (or the office): what the allowance is paid on.
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    actual_minutes: Mapped[int | None] = mapped_column(SmallInteger)
+    travel_km: Mapped[float | None] = mapped_column(Float)
 
     request: Mapped[HelpRequest] = relationship()
     volunteer: Mapped[User] = relationship(foreign_keys=[volunteer_id])

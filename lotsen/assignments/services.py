@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from lotsen import db
+from lotsen.assignments import calendar
 from lotsen.assignments.models import Assignment, AssignmentStatus, DeclineReason, Offer, OfferStatus
 from lotsen.audit.services import record
 from lotsen.auth.models import Role, User, UserStatus
@@ -25,9 +26,10 @@ from lotsen.matching import reasons as reason_titles
 from lotsen.matching import services as matching
 from lotsen.notifications.outbox import queue_mail
 from lotsen.offices import settings as office_settings
+from lotsen.reminders import services as reminders
 from lotsen.requests.lifecycle import Action, RequestStatus, can
 from lotsen.requests.models import HelpRequest
-from lotsen.urls import external_url
+from lotsen.urls import domain, external_url
 from lotsen.volunteers.models import Mode, VolunteerProfile
 
 LINK_PURPOSE = "lotsen.offer"
@@ -408,7 +410,9 @@ def assign_volunteer(session: Session, actor: User | None, request: HelpRequest,
     session.flush()
     record(session, "assignment.confirmed", actor=actor, subject=assignment, office_id=request.office_id,
            details={"request": request.id, "volunteer": volunteer.id})
-    mail_user(session, volunteer, "confirmed", req=request, assignment=assignment)
+    reminders.schedule_for(session, assignment, now=now)
+    mail_user(session, volunteer, "confirmed", req=request, assignment=assignment,
+              attachments=[calendar.invitation(assignment, domain(), volunteer.locale, now=now)])
     tell_agency(session, request, "confirmed_agency", volunteer=volunteer,
                  phone=phone_of(session, volunteer))
     return assignment
@@ -468,4 +472,12 @@ def upcoming_assignments(session: Session, volunteer: User, now: dt.datetime) ->
     return list(session.scalars(
         select(Assignment).where(Assignment.volunteer_id == volunteer.id,
                                  Assignment.status == AssignmentStatus.CONFIRMED, Assignment.ends_at > now)
+        .order_by(Assignment.starts_at).options(selectinload(Assignment.request))))
+
+
+def to_record(session: Session, volunteer: User, now: dt.datetime) -> list[Assignment]:
+    """Assignments that have begun and wait for the volunteer to record whether and how they took place."""
+    return list(session.scalars(
+        select(Assignment).where(Assignment.volunteer_id == volunteer.id,
+                                 Assignment.status == AssignmentStatus.CONFIRMED, Assignment.starts_at <= now)
         .order_by(Assignment.starts_at).options(selectinload(Assignment.request))))

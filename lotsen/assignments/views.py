@@ -9,7 +9,7 @@ from sqlalchemy import select
 from lotsen import clock, db
 from lotsen import languages as catalogue
 from lotsen.assignments import changes, dashboard, forms, services
-from lotsen.assignments.models import Assignment, DeclineReason, Offer
+from lotsen.assignments.models import Assignment, AssignmentStatus, DeclineReason, Offer
 from lotsen.auth.models import Role
 from lotsen.errors import DomainError
 from lotsen.forms import options
@@ -287,3 +287,28 @@ def withdraw_assignment(assignment_id: int):
             return redirect(url_for("home.index"))
     return render_template("assignments/withdraw.html", assignment=assignment, req=assignment.request, form=form,
                            language_name=catalogue.name)
+
+
+@bp.route("/assignments/<int:assignment_id>/record", methods=["GET", "POST"])
+@roles_required(Role.VOLUNTEER, Role.COORDINATOR, Role.ADMIN)
+def record_assignment(assignment_id: int):
+    """After the appointment: did it take place, how long, how far (the allowance is paid on this)."""
+    assignment = db.session().get(Assignment, assignment_id)
+    if assignment is None or not (assignment.volunteer_id == current_user.id
+                                  or _may_coordinate(assignment.request.office_id)):
+        abort(404)
+    form = forms.RecordForm()
+    if request.method == "GET":
+        form.minutes.data = assignment.actual_minutes or assignment.request.duration_minutes
+    if form.validate_on_submit():
+        try:
+            changes.record_outcome(db.session(), current_user, assignment.id, took_place=form.took_place.data == "yes",
+                                   minutes=form.minutes.data, note=form.note.data or "", now=clock.now(),
+                                   travel_km=float(form.travel_km.data) if form.travel_km.data is not None else None)
+        except DomainError as error:
+            show_error(form, error)
+        else:
+            flash(_("Thank you, it has been recorded."), "success")
+            return redirect(url_for("home.index"))
+    return render_template("assignments/record.html", assignment=assignment, req=assignment.request, form=form,
+                           recorded=assignment.status is not AssignmentStatus.CONFIRMED)

@@ -14,7 +14,6 @@ import hashlib
 import logging
 import smtplib
 import uuid
-from urllib.parse import urlsplit
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from lotsen.db import utcnow
 from lotsen.notifications import kinds
 from lotsen.notifications.mail import MailSettings, Transport, build, render
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
+from lotsen.urls import domain
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def claim(session: Session, *, now: dt.datetime, worker: str, limit: int = BATCH
 
 
 def _send_one(session: Session, message_id_: int, worker: str, transport: Transport, settings: MailSettings,
-              domain: str, now: dt.datetime) -> str:
+              host: str, now: dt.datetime) -> str:
     """Send one claimed row and record the outcome; the row is locked, so a cancel waits or wins."""
     message = db.locked(session, OutboxMessage, message_id_)
     if message is None or message.status is not OutboxStatus.SENDING or message.claimed_by != worker:
@@ -116,7 +116,7 @@ def _send_one(session: Session, message_id_: int, worker: str, transport: Transp
     try:
         transport.send(build(settings, to=message.recipient, subject=payload.get("subject", ""),
                              body=payload.get("body", ""), locale=message.locale,
-                             message_id=message_id(message, domain), attachments=payload.get("attachments", [])))
+                             message_id=message_id(message, host), attachments=payload.get("attachments", [])))
     except (OSError, smtplib.SMTPException) as error:
         message.last_error = f"{type(error).__name__}: {error}"[:2000]
         if message.attempts >= MAX_ATTEMPTS:
@@ -138,7 +138,7 @@ def deliver_due(app, *, now: dt.datetime | None = None, worker: str | None = Non
     counts = {"sent": 0, "failed": 0, "skipped": 0}
     with app.app_context():
         settings = MailSettings.from_config(app.config)
-        domain = urlsplit(app.config["BASE_URL"]).hostname or "lotsen"
+        host = domain()
         maker = app.extensions["lotsen.sessionmaker"]
         transport = Transport(settings)
         try:
@@ -151,7 +151,7 @@ def deliver_due(app, *, now: dt.datetime | None = None, worker: str | None = Non
                     break
                 for ident in ids:
                     with db.begin_writing(maker()) as session:
-                        outcome = _send_one(session, ident, worker, transport, settings, domain, moment)
+                        outcome = _send_one(session, ident, worker, transport, settings, host, moment)
                         session.commit()
                     counts[outcome] += 1
                 if len(ids) < limit:

@@ -18,25 +18,35 @@ from lotsen.notifications import outbox
 log = logging.getLogger(__name__)
 
 
-def jobs() -> list[tuple[str, Callable]]:
+def jobs(slow: bool) -> list[tuple[str, Callable]]:
+    """The jobs of a tick; ``slow`` adds those that look at the whole pool (hourly is plenty for them)."""
     from lotsen.assignments import services as assignments
+    from lotsen.reminders import services as reminders
     from lotsen.requests import services as requests
 
-    return [
+    every_tick = [
         ("expire_offers", lambda session, now, zone: assignments.expire_offers(session, now=now)),
         ("advance_waves", lambda session, now, zone: assignments.advance_waves(session, now=now, zone=zone)),
         ("mark_unfilled", lambda session, now, zone: requests.mark_unfilled(session, now=now)),
+        ("unfilled_alerts", lambda session, now, zone: reminders.unfilled_alerts(session, now=now)),
         ("count_candidates", lambda session, now, zone: assignments.count_candidates(session, now=now, zone=zone)),
     ]
+    hourly = [
+        ("availability_checks", lambda session, now, zone: reminders.availability_checks(session, now=now,
+                                                                                           zone=zone)),
+        ("certificate_warnings", lambda session, now, zone: reminders.certificate_warnings(session, now=now,
+                                                                                             zone=zone)),
+    ]
+    return every_tick + (hourly if slow else [])
 
 
-def tick(app, now: dt.datetime | None = None) -> dict[str, int]:
-    """Run every job once, then deliver the outbox; a failing job is logged and rolled back alone."""
+def tick(app, now: dt.datetime | None = None, *, slow: bool = True) -> dict[str, int]:
+    """Run the jobs once, then deliver the outbox; a failing job is logged and rolled back alone."""
     done = {}
     with app.app_context():
         now = now or dt.datetime.now(dt.timezone.utc)
         zone = app.config["TIMEZONE"]
-        for name, job in jobs():
+        for name, job in jobs(slow):
             session = db.begin_writing(app.extensions["lotsen.sessionmaker"]())
             try:
                 done[name] = job(session, now, zone) or 0
@@ -57,7 +67,9 @@ def run(app, interval_seconds: float) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(timezone=dt.timezone.utc)
-    scheduler.add_job(tick, "interval", args=[app], seconds=interval_seconds, id="tick", coalesce=True,
+    scheduler.add_job(tick, "interval", args=[app], kwargs={"slow": False}, seconds=interval_seconds, id="tick",
+                      coalesce=True, max_instances=1, next_run_time=dt.datetime.now(dt.timezone.utc))
+    scheduler.add_job(tick, "interval", args=[app], kwargs={"slow": True}, hours=1, id="hourly", coalesce=True,
                       max_instances=1, next_run_time=dt.datetime.now(dt.timezone.utc))
     log.info("Lotsen worker ticking every %s seconds.", interval_seconds)
     try:

@@ -46,6 +46,11 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbox_subject', ['subject'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_user_id'), ['user_id'], unique=False)
 
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('completed_at', lotsen.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('actual_minutes', sa.SmallInteger(), nullable=True))
+        batch_op.add_column(sa.Column('travel_km', sa.Float(), nullable=True))
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         # Existing users receive every kind of mail, as before.
         batch_op.add_column(sa.Column('mail_opt_out', sa.JSON(), nullable=False, server_default=sa.text("'[]'")))
@@ -56,6 +61,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_column('travel_km')
+        batch_op.drop_column('actual_minutes')
+        batch_op.drop_column('completed_at')
+
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_users_calendar_token'), type_='unique')
         batch_op.drop_column('calendar_token')
