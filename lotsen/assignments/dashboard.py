@@ -55,6 +55,12 @@ def _scope(actor: User, filters: Filters, now: dt.datetime, zone):
     return query
 
 
+def languages_waiting(session: Session, actor: User, *, now: dt.datetime) -> list[str]:
+    """The languages of the upcoming requests the actor coordinates."""
+    scope = _scope(actor, Filters(), now, None).with_only_columns(HelpRequest.language).distinct()
+    return list(session.scalars(scope))
+
+
 def overview(session: Session, actor: User, filters: Filters, *, now: dt.datetime, zone, page: int = 1,
              per_page: int = 25) -> tuple[list[Row], int, dict[RequestStatus, int]]:
     """One page of upcoming requests, soonest first; the total; and how many there are per status."""

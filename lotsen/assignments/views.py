@@ -16,7 +16,7 @@ from lotsen.forms import options
 from lotsen.i18n import _
 from lotsen.matching import services as matching
 from lotsen.offices import settings as office_settings
-from lotsen.offices.models import Agency, Municipality
+from lotsen.offices.models import Agency, Municipality, Office
 from lotsen.requests.models import HelpRequest
 from lotsen.web import form_failed, public, roles_required, show_error
 
@@ -60,15 +60,19 @@ def dashboard_page():
     """Upcoming requests, the most urgent first, with what has happened to each."""
     session = db.session()
     form = forms.DashboardFilterForm(request.args)
-    office_ids = [current_user.office_id] if not current_user.is_admin else None
-    municipalities = session.scalars(select(Municipality).where(
-        Municipality.office_id.in_(office_ids) if office_ids else True).order_by(Municipality.name)).all()
-    agencies = session.scalars(select(Agency).order_by(Agency.name)).all()
-    if office_ids:
-        agencies = [a for a in agencies if any(o.id in office_ids for o in a.offices)]
-    form.language.choices = options([("", _("All"))] + catalogue.choices())
-    form.municipality.choices = options([("", _("All"))] + [(str(m.id), m.name) for m in municipalities])
-    form.agency.choices = options([("", _("All"))] + [(str(a.id), a.name) for a in agencies])
+    now = clock.now()
+    municipalities = select(Municipality).order_by(Municipality.name)
+    agencies = select(Agency).order_by(Agency.name)
+    if not current_user.is_admin:
+        municipalities = municipalities.where(Municipality.office_id == current_user.office_id)
+        agencies = agencies.where(Agency.offices.any(Office.id == current_user.office_id))
+    # Only languages someone is waiting for: a short list instead of the whole catalogue.
+    languages = sorted(((code, catalogue.name(code)) for code in dashboard.languages_waiting(
+        session, current_user, now=now)), key=lambda pair: pair[1])
+    form.language.choices = options([("", _("All"))] + languages)
+    form.municipality.choices = options([("", _("All"))] + [(str(m.id), m.name) for m in session.scalars(
+        municipalities)])
+    form.agency.choices = options([("", _("All"))] + [(str(a.id), a.name) for a in session.scalars(agencies)])
     valid = form.validate()
     filters = dashboard.Filters(
         language=form.language.data or "", kind=form.kind.data or "", status=form.status.data or "",
@@ -76,7 +80,6 @@ def dashboard_page():
         agency_id=int(form.agency.data) if valid and form.agency.data else None,
         day=form.day.data if valid else None) if valid else dashboard.Filters()
     page = max(request.args.get("page", 1, type=int), 1)
-    now = clock.now()
     rows, total, counts = dashboard.overview(session, current_user, filters, now=now, zone=clock.zone(), page=page,
                                              per_page=PER_PAGE)
     return render_template("assignments/dashboard.html", form=form, rows=rows, total=total, counts=counts,
