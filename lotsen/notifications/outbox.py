@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import smtplib
 import uuid
 
 from sqlalchemy import or_, select, update
@@ -114,21 +113,30 @@ def _send_one(session: Session, message_id_: int, worker: str, transport: Transp
         return "skipped"  # cancelled meanwhile, or reclaimed by another worker after our lease ran out
     payload = message.payload or {}
     try:
-        transport.send(build(settings, to=message.recipient, subject=payload.get("subject", ""),
-                             body=payload.get("body", ""), locale=message.locale,
-                             message_id=message_id(message, host), attachments=payload.get("attachments", [])))
-    except (OSError, smtplib.SMTPException) as error:
-        message.last_error = f"{type(error).__name__}: {error}"[:2000]
-        if message.attempts >= MAX_ATTEMPTS:
-            message.status = OutboxStatus.FAILED
-        else:
-            message.status, message.due_at = OutboxStatus.PENDING, now + backoff(message.attempts)
-        message.claimed_by, message.lease_until = "", None
-        log.warning("Mail %s to %s failed (attempt %s): %s", message.id, message.recipient, message.attempts,
-                    message.last_error)
+        built = build(settings, to=message.recipient, subject=payload.get("subject", ""),
+                      body=payload.get("body", ""), locale=message.locale,
+                      message_id=message_id(message, host), attachments=payload.get("attachments", []))
+    except Exception as error:  # noqa: BLE001  a message that cannot be built never will be: fail it alone
+        _failed(message, error, now, permanent=True)
+        return "failed"
+    try:
+        transport.send(built)
+    except Exception as error:  # noqa: BLE001  the server or the network; try again later
+        _failed(message, error, now, permanent=False)
         return "failed"
     message.status, message.sent_at, message.claimed_by, message.lease_until = OutboxStatus.SENT, utcnow(), "", None
     return "sent"
+
+
+def _failed(message: OutboxMessage, error: Exception, now: dt.datetime, *, permanent: bool) -> None:
+    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+    if permanent or message.attempts >= MAX_ATTEMPTS:
+        message.status = OutboxStatus.FAILED
+    else:
+        message.status, message.due_at = OutboxStatus.PENDING, now + backoff(message.attempts)
+    message.claimed_by, message.lease_until = "", None
+    log.warning("Mail %s to %s failed (attempt %s): %s", message.id, message.recipient, message.attempts,
+                message.last_error)
 
 
 def deliver_due(app, *, now: dt.datetime | None = None, worker: str | None = None, limit: int = BATCH,

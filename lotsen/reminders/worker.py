@@ -18,8 +18,8 @@ from lotsen.notifications import outbox
 log = logging.getLogger(__name__)
 
 
-def jobs(slow: bool) -> list[tuple[str, Callable]]:
-    """The jobs of a tick; ``slow`` adds those that look at the whole pool (hourly is plenty for them)."""
+def jobs(*, fast: bool, slow: bool) -> list[tuple[str, Callable]]:
+    """The jobs of a tick: ``fast`` ones run every few seconds; ``slow`` ones look at the whole pool (hourly)."""
     from lotsen.assignments import services as assignments
     from lotsen.reminders import services as reminders
     from lotsen.requests import services as requests
@@ -37,16 +37,16 @@ def jobs(slow: bool) -> list[tuple[str, Callable]]:
         ("certificate_warnings", lambda session, now, zone: reminders.certificate_warnings(session, now=now,
                                                                                              zone=zone)),
     ]
-    return every_tick + (hourly if slow else [])
+    return (every_tick if fast else []) + (hourly if slow else [])
 
 
-def tick(app, now: dt.datetime | None = None, *, slow: bool = True) -> dict[str, int]:
-    """Run the jobs once, then deliver the outbox; a failing job is logged and rolled back alone."""
+def tick(app, now: dt.datetime | None = None, *, fast: bool = True, slow: bool = True) -> dict[str, int]:
+    """Run the jobs once, then (on fast ticks) deliver the outbox; a failing job is rolled back alone."""
     done = {}
     with app.app_context():
         now = now or dt.datetime.now(dt.timezone.utc)
         zone = app.config["TIMEZONE"]
-        for name, job in jobs(slow):
+        for name, job in jobs(fast=fast, slow=slow):
             session = db.begin_writing(app.extensions["lotsen.sessionmaker"]())
             try:
                 done[name] = job(session, now, zone) or 0
@@ -57,8 +57,8 @@ def tick(app, now: dt.datetime | None = None, *, slow: bool = True) -> dict[str,
                 done[name] = -1
             finally:
                 session.close()
-        # Then what is due in the outbox, including what the jobs just queued.
-        done.update(outbox.deliver_due(app, now=now))
+        if fast:  # then what is due in the outbox, including what the jobs just queued
+            done.update(outbox.deliver_due(app, now=now))
     return done
 
 
@@ -67,10 +67,12 @@ def run(app, interval_seconds: float) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(timezone=dt.timezone.utc)
-    scheduler.add_job(tick, "interval", args=[app], kwargs={"slow": False}, seconds=interval_seconds, id="tick",
+    # Two schedules, disjoint work: delivery runs only in the fast tick, so one process never has two
+    # batches in flight.
+    scheduler.add_job(tick, "interval", args=[app], kwargs={"fast": True, "slow": False}, seconds=interval_seconds,
+                      id="tick", coalesce=True, max_instances=1, next_run_time=dt.datetime.now(dt.timezone.utc))
+    scheduler.add_job(tick, "interval", args=[app], kwargs={"fast": False, "slow": True}, hours=1, id="hourly",
                       coalesce=True, max_instances=1, next_run_time=dt.datetime.now(dt.timezone.utc))
-    scheduler.add_job(tick, "interval", args=[app], kwargs={"slow": True}, hours=1, id="hourly", coalesce=True,
-                      max_instances=1, next_run_time=dt.datetime.now(dt.timezone.utc))
     log.info("Lotsen worker ticking every %s seconds.", interval_seconds)
     try:
         scheduler.start()
