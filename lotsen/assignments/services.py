@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager
 
 from lotsen import db
 from lotsen.assignments import calendar
@@ -465,19 +465,14 @@ def waiting_offers(session: Session, volunteer: User, now: dt.datetime) -> list[
     return list(session.scalars(
         select(Offer).join(HelpRequest, HelpRequest.id == Offer.request_id)
         .where(Offer.volunteer_id == volunteer.id, Offer.status == OfferStatus.OPEN, Offer.expires_at > now)
-        .order_by(HelpRequest.starts_at).options(selectinload(Offer.request))))
+        .order_by(HelpRequest.starts_at).options(contains_eager(Offer.request))))
 
 
-def upcoming_assignments(session: Session, volunteer: User, now: dt.datetime) -> list[Assignment]:
-    return list(session.scalars(
-        select(Assignment).where(Assignment.volunteer_id == volunteer.id,
-                                 Assignment.status == AssignmentStatus.CONFIRMED, Assignment.ends_at > now)
-        .order_by(Assignment.starts_at).options(selectinload(Assignment.request))))
-
-
-def to_record(session: Session, volunteer: User, now: dt.datetime) -> list[Assignment]:
-    """Assignments that have begun and wait for the volunteer to record whether and how they took place."""
-    return list(session.scalars(
-        select(Assignment).where(Assignment.volunteer_id == volunteer.id,
-                                 Assignment.status == AssignmentStatus.CONFIRMED, Assignment.starts_at <= now)
-        .order_by(Assignment.starts_at).options(selectinload(Assignment.request))))
+def volunteer_assignments(session: Session, volunteer: User,
+                          now: dt.datetime) -> tuple[list[Assignment], list[Assignment]]:
+    """The volunteer's confirmed assignments: those still ahead, and those begun that wait to be recorded."""
+    confirmed = session.scalars(
+        select(Assignment).join(HelpRequest, HelpRequest.id == Assignment.request_id)
+        .where(Assignment.volunteer_id == volunteer.id, Assignment.status == AssignmentStatus.CONFIRMED)
+        .order_by(Assignment.starts_at).options(contains_eager(Assignment.request))).all()
+    return [a for a in confirmed if a.starts_at > now], [a for a in confirmed if a.starts_at <= now]

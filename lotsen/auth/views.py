@@ -7,6 +7,7 @@ import hashlib
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from lotsen import db
 from lotsen.auth import forms, services
@@ -26,7 +27,7 @@ def load_user(user_id: str) -> User | None:
     uid, _sep, version = user_id.partition(":")
     if not uid.isdigit():
         return None
-    user = db.session().get(User, int(uid))
+    user = db.session().get(User, int(uid), options=[joinedload(User.office)])  # the layout shows the office
     if user is None or str(user.session_version) != version or not user.is_active:
         return None
     return user

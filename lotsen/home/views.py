@@ -40,11 +40,11 @@ def start():
         done = completeness(profile)
         template = "home/pending.html" if user.is_pending else "home/volunteer.html"
         now = clock.now()
+        ahead, to_record = assignments.volunteer_assignments(session, user, now)
         return render_template(template, profile=profile, steps_done=sum(done.values()), steps_total=len(done),
                                paused=is_paused_on(profile, clock.today()), language_name=languages.name,
-                               offers=assignments.waiting_offers(session, user, now),
-                               assignments=assignments.upcoming_assignments(session, user, now),
-                               to_record=assignments.to_record(session, user, now))
+                               offers=assignments.waiting_offers(session, user, now), assignments=ahead,
+                               to_record=to_record)
     if user.role is Role.CASEWORKER:
         now = clock.now()
         rows, total = request_services.search(session, user, when="upcoming", now=now, per_page=10)
