@@ -42,9 +42,10 @@ def wall_stretches(start: dt.datetime, end: dt.datetime) -> list[tuple[dt.dateti
     return stretches
 
 
-def _spans(windows, extra_dates, first: dt.date, last: dt.date, slack: dt.timedelta) -> list:
-    """Naive wall-clock spans offered on the days first..last (weekly windows valid on the day, extra dates),
-    each widened by slack."""
+def _covers(windows, extra_dates, low: dt.datetime, high: dt.datetime, slack: dt.timedelta) -> bool:
+    """The spans offered from the day before low to the day after high (weekly windows valid on the day, extra
+    dates), each widened by slack, join to cover [low, high)."""
+    first, last = low.date() - DAY, high.date() + DAY
     spans = []
     if windows:
         on = _week_from(first)
@@ -53,12 +54,24 @@ def _spans(windows, extra_dates, first: dt.date, last: dt.date, slack: dt.timede
             while day is not None and day <= last:
                 if not (window.valid_from and day < window.valid_from) and not (
                         window.valid_until and day > window.valid_until):
-                    spans.append(_span(day, window.starts, window.ends, slack))
+                    span = _span(day, window.starts, window.ends, slack)
+                    if span[0] <= low and span[1] >= high:  # one span covers it all (the usual case)
+                        return True
+                    spans.append(span)
                 day += WEEK
     for extra in extra_dates:
         if first <= extra.day <= last:
-            spans.append(_span(extra.day, extra.starts, extra.ends, slack))
-    return spans
+            span = _span(extra.day, extra.starts, extra.ends, slack)
+            if span[0] <= low and span[1] >= high:
+                return True
+            spans.append(span)
+    reached = low
+    for span_start, span_end in sorted(spans):
+        if span_start > reached:
+            break
+        if span_end > reached:
+            reached = span_end
+    return reached >= high
 
 
 @functools.lru_cache(maxsize=64)
@@ -67,6 +80,7 @@ def _week_from(first: dt.date) -> dict[int, dt.date]:
     return {(first + dt.timedelta(days=n)).weekday(): first + dt.timedelta(days=n) for n in range(7)}
 
 
+@functools.lru_cache(maxsize=4096)  # volunteers share window times; ranking hundreds meets the same ones often
 def _span(day: dt.date, starts: dt.time, ends: dt.time, slack: dt.timedelta) -> tuple[dt.datetime, dt.datetime]:
     high = dt.datetime.combine(day + DAY, MIDNIGHT) if ends == dt.time.max else dt.datetime.combine(day, ends)  # 24:00
     return dt.datetime.combine(day, starts) - slack, high + slack
@@ -76,13 +90,4 @@ def covered(windows, extra_dates, stretches, slack: dt.timedelta = NO_SLACK) -> 
     """Every naive wall-clock stretch [low, high) is covered by the spans that the weekly windows (valid on the
     day) and the extra dates offer from the day before low to the day after high, each widened by slack
     (spans that touch or overlap join; midnight may be crossed)."""
-    for low, high in stretches:
-        reached = low
-        for span_start, span_end in sorted(_spans(windows, extra_dates, low.date() - DAY, high.date() + DAY, slack)):
-            if span_start > reached:
-                break
-            if span_end > reached:
-                reached = span_end
-        if reached < high:
-            return False
-    return True
+    return all(_covers(windows, extra_dates, low, high, slack) for low, high in stretches)
