@@ -110,14 +110,15 @@ def availability(session: Session, member, around: Around):
                     Absence.ends_on).where(member(Absence.volunteer_id), Absence.starts_on <= around.last_day,
                                            Absence.ends_on >= around.first_day)
     found = {"w": {}, "x": {}, "a": {}}
+    # Volunteers share window times: one (immutable) value each, which spares the allocator and the collector.
+    same: dict[tuple, object] = {}
     for kind, volunteer_id, weekday, starts, ends, first, last in session.connection().execute(
             union_all(windows, extra, absent)):
-        if kind == "w":
-            value = rules.Window(weekday, starts, ends, first, last)
-        elif kind == "x":
-            value = rules.ExtraDate(first, starts, ends)
-        else:
-            value = (first, last)
+        key = (kind, weekday, starts, ends, first, last)
+        value = same.get(key)
+        if value is None:
+            value = same[key] = (rules.Window(weekday, starts, ends, first, last) if kind == "w"
+                                 else rules.ExtraDate(first, starts, ends) if kind == "x" else (first, last))
         found[kind].setdefault(volunteer_id, []).append(value)
     return tuple({key: tuple(values) for key, values in found[kind].items()} for kind in ("w", "x", "a"))
 

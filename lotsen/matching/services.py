@@ -64,7 +64,7 @@ def need_for(request: HelpRequest, zone: str = "Europe/Berlin") -> rules.Need:
 def match(session: Session, request: HelpRequest, now: dt.datetime, zone: str = "Europe/Berlin") -> rules.Outcome:
     """Ranked candidates for a request: SQL prefilter, then the rules."""
     office = request.office
-    rows = session.connection().execute(prefilter(request, office, zone, now, columns=COLUMNS)).all()
+    rows = _plain(session.connection().execute(prefilter(request, office, zone, now, columns=COLUMNS)))
     return _rank(session, request, office, rows, now, zone)
 
 
@@ -72,7 +72,7 @@ def explain(session: Session, request: HelpRequest, now: dt.datetime, zone: str 
     """The whole office pool judged by the rules: the ranked list, near misses, and why not for everyone else."""
     office = request.office
     pool = (VolunteerProfile.office_id == office.id, VolunteerProfile.anonymized_at.is_(None))
-    rows = session.connection().execute(_rows(request).where(*pool)).all()
+    rows = _plain(session.connection().execute(_rows(request).where(*pool)))
     outcome = _rank(session, request, office, rows, now, zone)
     profiles = {p.user_id: p for p in session.scalars(
         select(VolunteerProfile).where(*pool).options(selectinload(VolunteerProfile.user)))}
@@ -87,8 +87,8 @@ def candidates_for(session: Session, request: HelpRequest, volunteer_ids, now: d
                    zone: str = "Europe/Berlin") -> list[rules.Candidate]:
     """These volunteers (those of the request's office) as the rules see them for this request."""
     ids = facts.among(session, list(volunteer_ids))
-    rows = session.connection().execute(_rows(request).where(
-        ids(VolunteerProfile.user_id), VolunteerProfile.office_id == request.office_id)).all()
+    rows = _plain(session.connection().execute(_rows(request).where(
+        ids(VolunteerProfile.user_id), VolunteerProfile.office_id == request.office_id)))
     return _candidates(session, request, request.office, rows, now, zone)
 
 
@@ -97,6 +97,11 @@ def _rows(request: HelpRequest):
     return (select(*COLUMNS).select_from(VolunteerProfile).join(User, User.id == VolunteerProfile.user_id)
             .outerjoin(VolunteerLanguage, and_(VolunteerLanguage.volunteer_id == VolunteerProfile.user_id,
                                                VolunteerLanguage.language == request.language)))
+
+
+def _plain(result) -> list[tuple]:
+    """The rows as plain tuples: of plain values only, the garbage collector soon stops tracking them."""
+    return [tuple(row) for row in result]
 
 
 def _rank(session, request, office, rows, now, zone) -> rules.Outcome:
@@ -121,14 +126,15 @@ def _build(request: HelpRequest, office: Office, rows, found: facts.Facts) -> li
     language, nothing, no_counts, no_topics = request.language, (), (0, 0, 0), frozenset()
     windows, extra_dates, absences, busy, counts = (found.windows, found.extra_dates, found.absences, found.busy,
                                                     found.counts)
-    candidates = []
+    candidates, spoken = [], {}  # the same (read-only) language entry for all who speak it alike
     for (volunteer_id, is_guide, is_interpreter, on_site, by_phone, by_video, is_vetted, is_active, paused,
          paused_until, declaration_signed, checked, topics_excluded, latitude, longitude, radius_km, max_per_week,
          max_per_month, min_notice_hours, gender, level, varieties) in rows:
         week, month, recent = counts.get(volunteer_id, no_counts)
         candidates.append(rules.Candidate(
             volunteer_id=volunteer_id,
-            languages={language: (level, _listed(varieties))} if level is not None else {},
+            languages=(spoken.get((level, varieties)) or spoken.setdefault(
+                (level, varieties), {language: (level, _listed(varieties))} if level is not None else {})),
             is_guide=is_guide, is_interpreter=is_interpreter,
             modes=MODES[bool(on_site), bool(by_phone), bool(by_video)],
             is_vetted=bool(is_vetted), is_active=bool(is_active), paused=paused, paused_until=paused_until,
