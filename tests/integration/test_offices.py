@@ -18,6 +18,9 @@ def _settings_form(office, **changes) -> dict:
             data[setting.key] = ", ".join(str(v) for v in current)
         elif setting.kind == "multi":
             data[setting.key] = list(current)
+        elif setting.kind == "bool":
+            if current:  # an unticked checkbox sends nothing
+                data[setting.key] = "y"
         else:
             data[setting.key] = str(current)
     data.update(changes)
