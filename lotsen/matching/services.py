@@ -38,6 +38,7 @@ COLUMNS = (
     VolunteerProfile.min_notice_hours, type_coerce(VolunteerProfile.gender, String),
     type_coerce(VolunteerLanguage.level, String), cast(VolunteerLanguage.varieties, Text),
 )
+ID, LATITUDE, LONGITUDE = 0, 13, 14  # positions in COLUMNS
 MODES = {(on_site, phone, video): frozenset(mode for mode, offered in
                                             (("on_site", on_site), ("phone", phone), ("video", video)) if offered)
          for on_site in (False, True) for phone in (False, True) for video in (False, True)}
@@ -118,7 +119,7 @@ def _facts(session, request, office, rows, now, zone) -> facts.Facts:
     settings = settings_for(office)
     around = facts.Around(request, zone, _longest_travel(request, rows, settings),
                           dt.timedelta(minutes=settings.near_miss_minutes))
-    return facts.load(session, request, [row[0] for row in rows], around, now)
+    return facts.load(session, request, [row[ID] for row in rows], around, now)
 
 
 def _build(request: HelpRequest, office: Office, rows, found: facts.Facts) -> list[rules.Candidate]:
@@ -163,6 +164,6 @@ def _longest_travel(request: HelpRequest, rows, settings: rules.Settings) -> dt.
     if request.mode.value != "on_site" or request.latitude is None:
         return dt.timedelta(0)
     place_lat, place_lon = request.latitude, request.longitude
-    degrees = max((abs(row[13] - place_lat) + abs(row[14] - place_lon) for row in rows if row[13] is not None),
-                  default=0.0)
+    degrees = max((abs(row[LATITUDE] - place_lat) + abs(row[LONGITUDE] - place_lon) for row in rows
+                   if row[LATITUDE] is not None), default=0.0)
     return dt.timedelta(minutes=rules.travel_minutes(EARTH_RADIUS_KM * math.radians(degrees), settings) + 1)
