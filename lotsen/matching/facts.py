@@ -118,7 +118,7 @@ def availability(session: Session, member, around: Around):
     # Volunteers share window times: one (immutable) value each, which spares the allocator and the collector.
     same: dict[tuple, object] = {}
     for kind, volunteer_id, weekday, starts, ends, first, last in session.connection().execute(
-            union_all(windows, extra, absent)):
+            union_all(windows, extra, absent)).all():
         key = (kind, weekday, starts, ends, first, last)
         value = same.get(key)
         if value is None:
@@ -168,7 +168,7 @@ def assignments(session: Session, request: HelpRequest, member, around: Around, 
                      .where(live, Assignment.starts_at < request.starts_at, or_(*wanted)))
     busy_times, numbers, series, client = {}, {}, set(), set()
     for kind, volunteer_id, starts_at, ends_at, first, second, third in session.connection().execute(
-            union_all(*parts)):
+            union_all(*parts)).all():
         if kind == "b":
             busy_times.setdefault(volunteer_id, []).append((starts_at, ends_at))
         elif kind == "c":

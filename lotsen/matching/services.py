@@ -102,7 +102,7 @@ def _rows(request: HelpRequest):
 
 def _plain(result) -> list[tuple]:
     """The rows as plain tuples: of plain values only, the garbage collector soon stops tracking them."""
-    return [tuple(row) for row in result]
+    return [tuple(row) for row in result.all()]  # all at once: row by row costs a driver call each
 
 
 def _rank(session, request, office, rows, now, zone) -> rules.Outcome:
