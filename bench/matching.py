@@ -74,6 +74,7 @@ WARMUP = 10
 CHUNK = 10_000  # rows per executemany
 TARGET_P95_MS = 50.0
 TARGET_RATIO = 3.0
+DISTURBED_CORES = 1.3  # busy cores while timing above which a measurement counts as disturbed
 
 # ---------------------------------------------------------------------------------------------
 # The pool's shape
@@ -731,7 +732,17 @@ def run_one(backend: Backend, size: int, args, warmup, specs, now) -> Result:
             started = time.perf_counter()
             warmup, specs = (with_history(part, generated.history, args.seed + n, now)
                              for n, part in enumerate((warmup, specs)))
-            measure(engine, result, warmup, specs, now, min(args.breakdown, len(specs)), args.explain, args.quiet_wait)
+            tries = []
+            for attempt in range(args.retries + 1):  # again while others disturbed it; the least disturbed counts
+                tried = Result(backend.name, size, result.generate_s, result.analyze_s, result.rows)
+                measure(engine, tried, warmup, specs, now, min(args.breakdown, len(specs)),
+                        args.explain and not attempt, args.quiet_wait)
+                tries.append(tried)
+                if tried.busy_cores is None or tried.busy_cores <= DISTURBED_CORES:
+                    break
+                print(f"    (other processes kept {tried.busy_cores - 1:.1f} more cores busy; measuring again)",
+                      flush=True)
+            result = min(tries, key=lambda r: r.busy_cores if r.busy_cores is not None else 0)
             elapsed = time.perf_counter() - started
         finally:
             engine.dispose()
@@ -832,6 +843,8 @@ def main(argv=None) -> int:
                         help="requests whose match is also timed step by step (0: none)")
     parser.add_argument("--explain", action="store_true", help="print the plan of the slowest prefilter")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a judged target is missed")
+    parser.add_argument("--retries", type=int, default=2,
+                        help="measure a pool again (up to this often) when other processes disturbed it")
     parser.add_argument("--quiet-wait", type=float, default=120.0,
                         help="seconds to wait at most for an idle machine before timing each pool (0: do not wait)")
     args = parser.parse_args(argv)
