@@ -27,6 +27,7 @@ from lotsen.volunteers.models import Absence, AvailabilityWindow, ExtraDate
 LIVE = (AssignmentStatus.CONFIRMED, AssignmentStatus.COMPLETED)
 DAY = dt.timedelta(days=1)
 UTC = dt.timezone.utc
+SQLITE_LISTED_IDS = 10_000  # three lists of bound values per query stay below SQLite's 32,766
 
 
 @dataclass
@@ -85,10 +86,13 @@ def among(session: Session, ids: list[int]):
 
     On PostgreSQL the ids come as array text (psycopg would dump a list of ints one by one), unnested in a
     subquery: the planner then neither weighs every id (milliseconds for a thousand) nor misjudges how many.
+    SQLite gets them as a list of values, or beyond that as JSON.
     """
     if session.get_bind().dialect.name == "postgresql":
         listed = select(func.unnest(cast(bindparam("ids", "{" + ",".join(map(str, ids)) + "}", String),
                                          ARRAY(Integer))))
+    elif len(ids) <= SQLITE_LISTED_IDS:  # SQLite looks a listed id up by index, but scans whole tables for json_each
+        return lambda column: column.in_(ids)
     else:
         listed = select(literal_column("value")).select_from(func.json_each(bindparam("ids", json.dumps(ids), String)))
     return lambda column: OneOf(column, listed)
