@@ -64,9 +64,8 @@ def prefilter(request: HelpRequest, office: Office, zone: str = "Europe/Berlin",
                                 Absence.ends_on >= day)),
         )
     )
-    if columns is not None:
-        query = query.join(VolunteerLanguage, and_(VolunteerLanguage.volunteer_id == VolunteerProfile.user_id,
-                                                   VolunteerLanguage.language == request.language))
+    query = query.join(VolunteerLanguage, and_(VolunteerLanguage.volunteer_id == VolunteerProfile.user_id,
+                                               VolunteerLanguage.language == request.language))
     if request.gender_preference is not None:
         query = query.where(VolunteerProfile.gender == request.gender_preference)
     if now is not None:
