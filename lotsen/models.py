@@ -4,12 +4,14 @@ from lotsen.assignments.models import Assignment, Offer
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.geo.models import OfficePostcode, PlaceAlias
+from lotsen.matching.models import LanguageWindow
 from lotsen.notifications.models import OutboxMessage
 from lotsen.offices.models import Agency, AgencyType, Municipality, Office, OfficeKind
 from lotsen.requests.models import HelpRequest, RequestEvent, RequestSeries
 from lotsen.volunteers.models import (Absence, AvailabilityWindow, ExtraDate, Training, VolunteerLanguage,
                                       VolunteerProfile)
 
-__all__ = ["Absence", "Assignment", "Offer", "AuditEvent", "Agency", "AgencyType", "AvailabilityWindow", "ExtraDate", "HelpRequest", "Municipality", "Office",
-           "OfficeKind", "OfficePostcode", "OutboxMessage", "PlaceAlias", "RequestEvent", "RequestSeries", "Role", "Training", "User", "UserStatus", "VolunteerLanguage",
-           "VolunteerProfile"]
+__all__ = ["Absence", "Agency", "AgencyType", "Assignment", "AuditEvent", "AvailabilityWindow", "ExtraDate",
+           "HelpRequest", "LanguageWindow", "Municipality", "Offer", "Office", "OfficeKind", "OfficePostcode",
+           "OutboxMessage", "PlaceAlias", "RequestEvent", "RequestSeries", "Role", "Training", "User", "UserStatus",
+           "VolunteerLanguage", "VolunteerProfile"]

@@ -121,7 +121,9 @@ class Assignment(Base):
 
     __tablename__ = "assignments"
     __table_args__ = (
-        Index("ix_assignments_volunteer_id_starts_at", "volunteer_id", "starts_at"),
+        # Matching counts and finds busy times of many volunteers at once, from the index alone on PostgreSQL.
+        Index("ix_assignments_volunteer_id_starts_at", "volunteer_id", "starts_at",
+              postgresql_include=["ends_at", "status", "request_id"]),
         # The database's own guarantee behind "first acceptance wins": one live assignment per request.
         Index("uq_assignments_request_id_live", "request_id", unique=True,
               sqlite_where=text("status IN ('confirmed', 'completed')"),

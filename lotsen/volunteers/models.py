@@ -169,10 +169,14 @@ class AvailabilityWindow(Base):
     """A weekly recurring time the volunteer can be asked (local time, Europe/Berlin)."""
 
     __tablename__ = "availability_windows"
+    __table_args__ = (
+        # Matching reads the windows of many volunteers on a few weekdays, from the index alone on PostgreSQL.
+        Index("ix_availability_windows_volunteer_id_weekday", "volunteer_id", "weekday",
+              postgresql_include=["starts", "ends", "valid_from", "valid_until"]),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer_profiles.user_id", ondelete="CASCADE"),
-                                              index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer_profiles.user_id", ondelete="CASCADE"))
     weekday: Mapped[int] = mapped_column(SmallInteger)  # 0 = Monday
     starts: Mapped[dt.time] = mapped_column(Time)
     ends: Mapped[dt.time] = mapped_column(Time)
@@ -184,6 +188,7 @@ class ExtraDate(Base):
     """A one-off date on which the volunteer is available beyond the weekly windows."""
 
     __tablename__ = "extra_dates"
+    __table_args__ = (Index("ix_extra_dates_day", "day"),)  # matching asks who offers this day
 
     id: Mapped[int] = mapped_column(primary_key=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteer_profiles.user_id", ondelete="CASCADE"),

@@ -6,13 +6,15 @@ import random
 import pytest
 from sqlalchemy import select
 
+from lotsen.assignments.models import Assignment, AssignmentStatus
 from lotsen.auth.models import Role, UserStatus
 from lotsen.languages import LanguageLevel
 from lotsen.matching import rules, services
 from lotsen.offices.models import Office
 from lotsen.requests.lifecycle import Action
 from lotsen.requests.models import HelpRequest, RequestKind
-from lotsen.volunteers.models import Absence, AvailabilityWindow, Mode, Topic, VolunteerLanguage, VolunteerProfile
+from lotsen.volunteers.models import (Absence, AvailabilityWindow, ExtraDate, Mode, Topic, VolunteerLanguage,
+                                      VolunteerProfile)
 from tests.conftest import sign_in
 
 UTC = dt.timezone.utc
@@ -39,13 +41,15 @@ def add_window(session, user, weekday=0, starts="08:00", ends="13:00"):
                                    ends=dt.time.fromisoformat(ends)))
 
 
-def make_request(session, office, agency, *, mode=Mode.ON_SITE, starts=MONDAY_9, language="ar", place="63128"):
+def make_request(session, office, agency, *, mode=Mode.ON_SITE, starts=MONDAY_9, language="ar", place="63128",
+                 **fields):
     lat, lon = POSTCODES[place]
     found = HelpRequest(office_id=office.id, agency_id=agency.id, kind=RequestKind.INTERPRETER, language=language,
                         mode=mode, starts_at=starts, ends_at=starts + dt.timedelta(minutes=90), duration_minutes=90,
                         topic=Topic.HEALTH, postcode=place if mode is Mode.ON_SITE else "",
                         latitude=lat if mode is Mode.ON_SITE else None,
-                        longitude=lon if mode is Mode.ON_SITE else None, contact_name="X", contact_phone="1")
+                        longitude=lon if mode is Mode.ON_SITE else None, contact_name="X", contact_phone="1",
+                        **fields)
     found.apply(Action.CREATE, None)
     session.add(found)
     session.commit()
@@ -81,20 +85,23 @@ def test_ranks_the_closer_volunteer_first_and_explains_the_rest(session, office,
     assert {e.volunteer_id: e.reasons for e in explained.excluded} == {no_arabic.id: (rules.Reason.LANGUAGE,)}
 
 
-def _random_pool(session, office, make_user, seed: int):
+def _random_pool(session, office, agency, make_user, seed: int):
     """A pool with every kind of trouble, to compare the prefilter with the rules."""
     rng = random.Random(seed)
     for n in range(40):
         postcode = rng.choice(list(POSTCODES))
         lat, lon = POSTCODES[postcode]
         profile = ready(
-            postcode=postcode, latitude=lat, longitude=lon, travel_radius_km=rng.choice([3, 8, 15, 25]),
+            postcode=postcode, latitude=lat + rng.uniform(-0.1, 0.1), longitude=lon + rng.uniform(-0.15, 0.15),
+            travel_radius_km=rng.choice([3, 8, 15, 25]),
             is_guide=rng.random() < 0.4, is_interpreter=rng.random() < 0.8, on_site=rng.random() < 0.8,
             by_phone=rng.random() < 0.5, by_video=rng.random() < 0.3,
             is_paused=rng.random() < 0.1, paused_until=rng.choice([None, dt.date(2026, 11, 30), dt.date(2027, 1, 1)]),
             declaration_signed_on=rng.choice([None, dt.date(2025, 1, 2), dt.date(2025, 1, 2)]),
             certificate_checked_on=rng.choice([None, dt.date(2021, 11, 1), dt.date(2025, 6, 1), dt.date(2025, 6, 1)]),
-            vetted_at=rng.choice([None] + [dt.datetime(2025, 1, 1, tzinfo=UTC)] * 4))
+            vetted_at=rng.choice([None] + [dt.datetime(2025, 1, 1, tzinfo=UTC)] * 4),
+            min_notice_hours=rng.choice([0, 24, 234, 236, 238, 250, 400]),
+            max_per_week=rng.choice([None, None, 1, 2]), max_per_month=rng.choice([None, None, 1, 3]))
         status = rng.choice([UserStatus.ACTIVE] * 6 + [UserStatus.PENDING, UserStatus.DEACTIVATED])
         user = make_user(Role.VOLUNTEER, office=office, status=status, profile=profile)
         for code in rng.sample(["ar", "uk", "prs", "tr"], rng.randint(1, 2)):
@@ -103,25 +110,35 @@ def _random_pool(session, office, make_user, seed: int):
             start = rng.randint(6, 15)
             add_window(session, user, rng.randint(0, 6), f"{start:02d}:{rng.choice(['00', '30'])}",
                        f"{min(start + rng.randint(1, 6), 23):02d}:00")
+        if rng.random() < 0.15:
+            start, day = rng.randint(7, 14), dt.date(2026, 11, 30) + dt.timedelta(days=rng.randint(0, 6))
+            session.add(ExtraDate(volunteer_id=user.id, day=day, starts=dt.time(start),
+                                  ends=dt.time(start + rng.randint(1, 5))))
         if rng.random() < 0.2:
             first = dt.date(2026, 11, 30) + dt.timedelta(days=rng.randint(-3, 3))
             session.add(Absence(volunteer_id=user.id, starts_on=first, ends_on=first + dt.timedelta(rng.randint(0, 2))))
+        for _ in range(rng.choice([0, 0, 0, 1, 2])):
+            starts = MONDAY_9 + dt.timedelta(days=rng.randint(-12, 8), hours=rng.randint(-1, 6))
+            taken = make_request(session, office, agency, starts=starts, place=rng.choice(list(POSTCODES)))
+            session.add(Assignment(request=taken, volunteer_id=user.id, starts_at=taken.starts_at,
+                                   ends_at=taken.ends_at, status=rng.choice(list(AssignmentStatus))))
     session.commit()
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_prefilter_never_drops_anyone_the_rules_would_take(session, office, agency, make_user, seed):
-    _random_pool(session, office, make_user, seed)
+    _random_pool(session, office, agency, make_user, seed)
     rng = random.Random(seed * 7)
     for _ in range(12):
         starts = MONDAY_9 + dt.timedelta(days=rng.randint(0, 6), hours=rng.randint(-1, 6), minutes=rng.choice([0, 30]))
         request = make_request(session, office, agency, mode=rng.choice(list(Mode)), starts=starts,
                                language=rng.choice(["ar", "uk", "prs"]), place=rng.choice(list(POSTCODES)))
         everyone, _profiles = services.explain(session, request, NOW)
-        prefiltered = set(session.scalars(services.prefilter(request, session.get(Office, office.id),
-                                                             "Europe/Berlin")))
         qualifying = {r.volunteer_id for r in everyone.ranked}
-        assert qualifying <= prefiltered
+        for now in (None, NOW):  # match() narrows by the notice too
+            prefiltered = set(session.scalars(services.prefilter(request, session.get(Office, office.id),
+                                                                 "Europe/Berlin", now)))
+            assert qualifying <= prefiltered
         assert [r.volunteer_id for r in services.match(session, request, NOW).ranked] == \
             [r.volunteer_id for r in everyone.ranked]
 
