@@ -42,8 +42,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
-# bench/http.py would shadow the standard library's http package if this folder stayed on sys.path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# This folder goes last on sys.path: first, bench/http.py would shadow the standard library's http package;
+# last, bench/history.py is still found.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
