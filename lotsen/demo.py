@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lotsen import geo
+from lotsen.assignments import offering
 from lotsen.assignments import services as assignments
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password
@@ -156,9 +157,9 @@ def _requests(session: Session, office: Office, agency: Agency, caseworker: User
     # volunteer's start page show an assignment; the others are left for the coordinator to try.
     coordinator = session.scalar(select(User).where(User.office_id == office.id, User.role == Role.COORDINATOR))
     request = created[0][0]
-    best = assignments.next_candidates(session, request, 1, now, str(zone.key))
+    best = offering.next_candidates(session, request, 1, now, str(zone.key))
     if best:
-        offer, = assignments.make_offers(session, coordinator, request, best, now=now, zone=str(zone.key))
+        offer, = offering.make_offers(session, coordinator, request, best, now=now, zone=str(zone.key))
         assignments.accept(session, offer.volunteer, offer.id, now=now)
         assignments.confirm(session, coordinator, offer.id, now=now)
 

@@ -7,26 +7,20 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lotsen.assignments import calendar
+from lotsen.assignments import calendar, offering
 from lotsen.assignments.models import Assignment, AssignmentStatus, OfferStatus
 from lotsen.assignments.services import (OfferError, assign_volunteer, live_assignment, lock_request, mail_user,
-                                         next_candidates, not_to_ask, offers_of, tell_agency, tell_coordinators)
+                                         not_to_ask, offers_of, tell_agency, tell_coordinators)
 from lotsen.audit.services import record
 from lotsen.auth.models import User
 from lotsen.i18n import _
 from lotsen.matching import reasons as reason_titles
 from lotsen.matching import services as matching
-from lotsen.offices import settings as office_settings
 from lotsen.reminders import services as reminders
 from lotsen.requests import services as requests
 from lotsen.requests.lifecycle import Action, RequestStatus
 from lotsen.requests.models import HelpRequest
 from lotsen.urls import domain
-
-
-def _is_late(request: HelpRequest, now: dt.datetime) -> bool:
-    hours = office_settings.value(request.office, "late_cancellation_hours")
-    return request.starts_at - now < dt.timedelta(hours=hours)
 
 
 def _end(session: Session, assignment: Assignment, *, now: dt.datetime, late: bool) -> None:
@@ -68,7 +62,7 @@ def withdraw(session: Session, volunteer: User, assignment_id: int, reason: str,
         raise OfferError(_("This assignment has already started."))
     if not reason.strip():
         raise OfferError(_("Please give a reason."), "reason")
-    late = _is_late(request, now)
+    late = requests.is_late(request, now)
     assignment.status, assignment.ended_at = AssignmentStatus.WITHDRAWN, now
     assignment.end_reason, assignment.ended_late = reason.strip(), late
     reminders.cancel_for(session, assignment)
@@ -77,7 +71,7 @@ def withdraw(session: Session, volunteer: User, assignment_id: int, reason: str,
     record(session, "assignment.withdrawn", actor=volunteer, subject=assignment, office_id=request.office_id,
            details={"request": request.id, "late": late})
     session.flush()
-    suggested = next_candidates(session, request, 3, now, zone)
+    suggested = offering.next_candidates(session, request, 3, now, zone)
     people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(suggested)))}
     suggestions = [people[i] for i in suggested]
     tell_coordinators(session, request, "withdrawn", volunteer=volunteer, reason=reason.strip(), late=late,

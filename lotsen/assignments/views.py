@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from lotsen import clock, db
 from lotsen import languages as catalogue
-from lotsen.assignments import changes, dashboard, forms, services
+from lotsen.assignments import changes, dashboard, forms, offering, services
 from lotsen.assignments.models import Assignment, AssignmentStatus, DeclineReason, Offer
 from lotsen.auth.models import Role
 from lotsen.errors import DomainError
@@ -102,13 +102,13 @@ def make_offers(request_id: int):
     try:
         if form.how.data == "waves":
             office = found.office
-            offers = services.offer_in_waves(
+            offers = offering.offer_in_waves(
                 session, current_user, found, now=now, zone=_zone(),
                 size=form.wave_size.data or office_settings.value(office, "wave_size"),
                 interval_minutes=form.wave_interval_minutes.data or office_settings.value(
                     office, "wave_interval_minutes"))
         else:
-            offers = services.make_offers(session, current_user, found, form.volunteer_ids.data or [], now=now,
+            offers = offering.make_offers(session, current_user, found, form.volunteer_ids.data or [], now=now,
                                           zone=_zone(), note=form.note.data or "")
     except DomainError as error:
         show_error(form, error)
@@ -125,12 +125,12 @@ def offer_best(request_id: int):
     """Ask the best-ranked candidate who has not been asked yet (one click from the dashboard)."""
     found = _request_or_404(request_id)
     session, now = db.session(), clock.now()
-    best = services.next_candidates(session, found, 1, now, _zone())
+    best = offering.next_candidates(session, found, 1, now, _zone())
     if not best:
         flash(_("Nobody is left to ask. Look at the near misses."), "error")
         return redirect(url_for("matching.show_candidates", request_id=found.id))
     try:
-        offers = services.make_offers(session, current_user, found, best, now=now, zone=_zone())
+        offers = offering.make_offers(session, current_user, found, best, now=now, zone=_zone())
     except DomainError as error:
         form_failed()
         flash(error.message, "error")
@@ -178,7 +178,7 @@ def release_offer(offer_id: int):
 @roles_required(*COORDINATING)
 def withdraw_offer(offer_id: int):
     """Take back an unanswered offer."""
-    return _coordinator_step(offer_id, lambda s, o, _note: services.withdraw_offer(s, current_user, o.id,
+    return _coordinator_step(offer_id, lambda s, o, _note: offering.withdraw_offer(s, current_user, o.id,
                                                                                    now=clock.now()),
                              _("The offer has been withdrawn."))
 

@@ -69,7 +69,7 @@ def _coordinators(session: Session) -> dict[int, list[User]]:
 
 def unfilled_alerts(session: Session, *, now: dt.datetime) -> int:
     """Tell the coordinators once about each request that starts soon with nobody confirmed."""
-    horizon = max(s.maximum for s in office_settings.SETTINGS if s.key == "unfilled_alert_hours")
+    horizon = office_settings.BY_KEY["unfilled_alert_hours"].maximum  # the widest any office may set
     soon = session.scalars(select(HelpRequest).where(
         HelpRequest.status.in_([RequestStatus.OPEN, RequestStatus.OFFERED, RequestStatus.ACCEPTED]),
         HelpRequest.starts_at > now, HelpRequest.starts_at <= now + dt.timedelta(hours=horizon))

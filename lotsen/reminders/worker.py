@@ -20,16 +20,16 @@ log = logging.getLogger(__name__)
 
 def jobs(*, fast: bool, slow: bool) -> list[tuple[str, Callable]]:
     """The jobs of a tick: ``fast`` ones run every few seconds; ``slow`` ones look at the whole pool (hourly)."""
-    from lotsen.assignments import services as assignments
+    from lotsen.assignments import offering
     from lotsen.reminders import services as reminders
     from lotsen.requests import services as requests
 
     every_tick = [
-        ("expire_offers", lambda session, now, zone: assignments.expire_offers(session, now=now)),
-        ("advance_waves", lambda session, now, zone: assignments.advance_waves(session, now=now, zone=zone)),
+        ("expire_offers", lambda session, now, zone: offering.expire_offers(session, now=now)),
+        ("advance_waves", lambda session, now, zone: offering.advance_waves(session, now=now, zone=zone)),
         ("mark_unfilled", lambda session, now, zone: requests.mark_unfilled(session, now=now)),
         ("unfilled_alerts", lambda session, now, zone: reminders.unfilled_alerts(session, now=now)),
-        ("count_candidates", lambda session, now, zone: assignments.count_candidates(session, now=now, zone=zone)),
+        ("refresh_candidate_counts", lambda session, now, zone: offering.refresh_candidate_counts(session, now=now, zone=zone)),
     ]
     hourly = [
         ("availability_checks", lambda session, now, zone: reminders.availability_checks(session, now=now,

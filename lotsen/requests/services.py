@@ -233,14 +233,19 @@ def update_request(session: Session, actor: User, request: HelpRequest, data: Re
                details={"fields": sorted(changes)})
 
 
+def is_late(request: HelpRequest, now: dt.datetime) -> bool:
+    """Whether a change now is closer to the start than the office's late-cancellation setting."""
+    hours = office_settings.value(request.office, "late_cancellation_hours")
+    return request.starts_at - now < dt.timedelta(hours=hours)
+
+
 def cancel_request(session: Session, actor: User, request: HelpRequest, reason: str, *, now: dt.datetime) -> bool:
     """Cancel with a reason; returns whether it was late (closer to the start than the office's setting)."""
     if not can(request.status, Action.CANCEL):
         raise RequestError(_("This request can no longer be cancelled."))
     if not reason.strip():
         raise RequestError(_("Please give a reason."), "reason")
-    hours = office_settings.value(request.office, "late_cancellation_hours")
-    late = request.starts_at - now < dt.timedelta(hours=hours)
+    late = is_late(request, now)
     request.cancel_reason, request.cancelled_late = reason.strip(), late
     request.apply(Action.CANCEL, actor, note=reason.strip(), details={"late": late})
     record(session, "request.cancelled", actor=actor, subject=request, office_id=request.office_id,

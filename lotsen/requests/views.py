@@ -180,6 +180,6 @@ def cancel_request(request_id: int):
                   _("The request has been cancelled."), "warning" if late else "success")
             return redirect(url_for("requests.show_request", request_id=found.id))
     hours = office_settings.value(found.office, "late_cancellation_hours")
-    late_now = (found.starts_at - clock.now()).total_seconds() < hours * 3600
+    late_now = services.is_late(found, clock.now())
     return render_template("requests/cancel.html", req=found, form=form, late_now=late_now, hours=hours)
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from lotsen import db
-from lotsen.assignments import services
+from lotsen.assignments import offering, services
 from lotsen.assignments.models import Assignment, Offer, OfferStatus
 from lotsen.auth.models import Role, User
 from lotsen.requests.lifecycle import RequestStatus
@@ -39,7 +39,7 @@ def crowd(session, make_office, make_agency, make_user):
 
 
 def _offer_to_all(act, session, coordinator, request, volunteers) -> list[Offer]:
-    offers = act(services.make_offers, session, coordinator, request, [v.id for v in volunteers], now=now(),
+    offers = act(offering.make_offers, session, coordinator, request, [v.id for v in volunteers], now=now(),
                  zone="Europe/Berlin")
     session.commit()
     return offers

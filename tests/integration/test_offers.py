@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from lotsen.assignments import changes, services
+from lotsen.assignments import changes, offering, services
 from lotsen.assignments.models import Assignment, AssignmentStatus, DeclineReason, Offer, OfferStatus
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role
@@ -141,7 +141,7 @@ class TestTheShortPath:
                                                                            caseworker, filed, pool):
         sign_in(client, caseworker.email)
         assert "Amina" not in client.get(f"/requests/{filed.id}").get_data(as_text=True)
-        offer, = act(services.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
         act(services.accept, session, pool[0], offer.id, now=now())
         session.commit()
         assert "Amina" not in client.get(f"/requests/{filed.id}").get_data(as_text=True)
@@ -154,7 +154,7 @@ class TestTheShortPath:
                                                                 mails):
         office.settings = {**office.settings, "auto_confirm": True}
         session.commit()
-        offer, = act(services.make_offers, session, coordinator, filed, [pool[1].id], now=now(), zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed, [pool[1].id], now=now(), zone="Europe/Berlin")
         answer = act(services.accept, session, pool[1], offer.id, now=now())
         session.commit()
         assert answer.outcome == "confirmed"
@@ -165,7 +165,7 @@ class TestTheShortPath:
 
 class TestBroadcastAndAnswers:
     def test_the_second_to_accept_is_told_it_is_taken(self, act, session, coordinator, filed, pool, mails):
-        offers = act(services.make_offers, session, coordinator, filed, [p.id for p in pool], now=now(),
+        offers = act(offering.make_offers, session, coordinator, filed, [p.id for p in pool], now=now(),
                                       zone="Europe/Berlin")
         session.commit()
         assert len(offer_links(mails())) == 3
@@ -180,24 +180,24 @@ class TestBroadcastAndAnswers:
         assert any(m["To"] == pool[1].email and "No longer needed" in m["Subject"] for m in mails())
 
     def test_a_decline_holds_until_time_or_place_change(self, act, session, coordinator, filed, pool):
-        offer, = act(services.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
         act(services.decline, session, pool[0], offer.id, DeclineReason.NOT_AVAILABLE, now=now())
         session.commit()
         assert status_of(session, HelpRequest, filed.id) is RequestStatus.OPEN  # nobody left waiting
         assert [e.action for e in session.get(HelpRequest, filed.id).events] == ["create", "offer", "decline",
                                                                                  "reopen"]
         with pytest.raises(services.OfferError, match="declined this very time"):
-            act(services.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
+            act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
         fresh(session)
-        assert pool[0].id not in services.next_candidates(session, filed, 3, now(), "Europe/Berlin")
+        assert pool[0].id not in offering.next_candidates(session, filed, 3, now(), "Europe/Berlin")
         filed.starts_at += dt.timedelta(hours=1)
         filed.ends_at += dt.timedelta(hours=1)
         session.commit()
-        again, = act(services.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
+        again, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
         assert again.status is OfferStatus.OPEN
 
     def test_used_expired_and_forged_links_explain_themselves(self, act, app, session, coordinator, filed, pool, mails):
-        offer, = act(services.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
         session.commit()
         [link] = offer_links(mails())
         phone = app.test_client()
@@ -209,7 +209,7 @@ class TestBroadcastAndAnswers:
         forged = phone.get(link[:-3] + "xyz")
         assert forged.status_code == 400 and "not valid" in forged.get_data(as_text=True)
 
-        later, = act(services.make_offers, session, coordinator, filed, [pool[1].id], now=now() - dt.timedelta(days=3),
+        later, = act(offering.make_offers, session, coordinator, filed, [pool[1].id], now=now() - dt.timedelta(days=3),
                                       zone="Europe/Berlin")
         session.commit()
         late_link = offer_links(mails())[-1]
@@ -223,9 +223,9 @@ class TestBroadcastAndAnswers:
         add_window(session, stretch, weekday=0, starts="09:15", ends="14:00")  # 15 min late
         session.commit()
         with pytest.raises(services.OfferError, match="near miss"):
-            act(services.make_offers, session, coordinator, filed, [stretch.id], now=now(), zone="Europe/Berlin")
+            act(offering.make_offers, session, coordinator, filed, [stretch.id], now=now(), zone="Europe/Berlin")
         fresh(session)
-        offer, = act(services.make_offers, session, coordinator, filed, [stretch.id], now=now(), zone="Europe/Berlin",
+        offer, = act(offering.make_offers, session, coordinator, filed, [stretch.id], now=now(), zone="Europe/Berlin",
                                       note="She can come 15 minutes early, agreed by phone.")
         assert offer.near_miss == "unavailable" and offer.override_note.startswith("She can come")
 
@@ -236,11 +236,11 @@ class TestBroadcastAndAnswers:
         add_window(session, paused)
         session.commit()
         with pytest.raises(services.OfferError, match="Paul Paused cannot take this request"):
-            act(services.make_offers, session, coordinator, filed, [paused.id], now=now(), zone="Europe/Berlin",
+            act(offering.make_offers, session, coordinator, filed, [paused.id], now=now(), zone="Europe/Berlin",
                                  note="anyway")
 
     def test_the_volunteer_answers_on_their_start_page(self, act, client, session, coordinator, filed, pool):
-        offer, = act(services.make_offers, session, coordinator, filed, [pool[1].id], now=now(), zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed, [pool[1].id], now=now(), zone="Europe/Berlin")
         session.commit()
         sign_in(client, pool[1].email)
         home = client.get("/start").get_data(as_text=True)
@@ -254,7 +254,7 @@ class TestBroadcastAndAnswers:
 class TestWavesAndExpiry:
     def test_waves_ask_the_next_candidates_until_someone_accepts(self, act, app, session, coordinator, filed, pool):
         start = now()
-        act(services.offer_in_waves, session, coordinator, filed, now=start, zone="Europe/Berlin", size=1,
+        act(offering.offer_in_waves, session, coordinator, filed, now=start, zone="Europe/Berlin", size=1,
                                 interval_minutes=60)
         session.commit()
         asked = lambda: [o.volunteer_id for o in services.offers_of(session, session.get(HelpRequest, filed.id))]  # noqa: E731
@@ -276,7 +276,7 @@ class TestWavesAndExpiry:
 
     def test_a_wave_that_all_declined_moves_on_at_the_next_tick(self, act, app, session, coordinator, filed, pool):
         start = now()
-        first, = act(services.offer_in_waves, session, coordinator, filed, now=start, zone="Europe/Berlin", size=1,
+        first, = act(offering.offer_in_waves, session, coordinator, filed, now=start, zone="Europe/Berlin", size=1,
                                          interval_minutes=600)
         act(services.decline, session, pool[0], first.id, None, now=start + dt.timedelta(minutes=1))
         session.commit()
@@ -287,7 +287,7 @@ class TestWavesAndExpiry:
 
     def test_unanswered_offers_expire_and_the_request_reopens(self, act, app, session, coordinator, filed, pool, mails):
         start = now()
-        offer, = act(services.make_offers, session, coordinator, filed, [pool[0].id], now=start, zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=start, zone="Europe/Berlin")
         session.commit()
         tick(app, now=offer.expires_at - dt.timedelta(seconds=1))
         assert status_of(session, Offer, offer.id) is OfferStatus.OPEN
@@ -300,7 +300,7 @@ class TestWavesAndExpiry:
 
 class TestChanges:
     def _confirmed(self, act, session, coordinator, filed, volunteer) -> Assignment:
-        offer, = act(services.make_offers, session, coordinator, filed, [volunteer.id], now=now(), zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed, [volunteer.id], now=now(), zone="Europe/Berlin")
         act(services.accept, session, volunteer, offer.id, now=now())
         assignment = act(services.confirm, session, coordinator, offer.id, now=now())
         session.commit()
@@ -357,7 +357,7 @@ class TestChanges:
 class TestWhoMay:
     def test_another_office_cannot_touch_the_offers(self, act, app, session, make_office, make_user, coordinator,
                                                     filed, pool):
-        offer, = act(services.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
         act(services.accept, session, pool[0], offer.id, now=now())
         session.commit()
         stranger = make_user(Role.COORDINATOR, office=make_office(name="Stadt B"))
@@ -369,7 +369,7 @@ class TestWhoMay:
         assert status_of(session, HelpRequest, filed.id) is RequestStatus.ACCEPTED
 
     def test_a_volunteer_cannot_answer_someone_elses_offer(self, act, client, session, coordinator, filed, pool):
-        offer, = act(services.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
         session.commit()
         sign_in(client, pool[1].email)
         assert client.post(f"/offers/{offer.id}", data={"action": "accept"}).status_code == 404
@@ -380,6 +380,6 @@ class TestWhoMay:
         for profile in session.scalars(select(VolunteerProfile)):
             profile.by_phone = True
         session.commit()
-        offers = act(services.make_offers, session, coordinator, phone, [p.id for p in pool], now=now(),
+        offers = act(offering.make_offers, session, coordinator, phone, [p.id for p in pool], now=now(),
                                       zone="Europe/Berlin")
         assert all(o.distance_km is None for o in offers)

@@ -6,7 +6,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from lotsen.assignments import changes, services
+from lotsen.assignments import changes, offering, services
 from lotsen.assignments.models import Assignment, AssignmentStatus
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.reminders.worker import tick
@@ -21,7 +21,7 @@ HOUR = dt.timedelta(hours=1)
 
 
 def confirm(act, session, coordinator, request, volunteer) -> Assignment:
-    offer, = act(services.make_offers, session, coordinator, request, [volunteer.id], now=now(),
+    offer, = act(offering.make_offers, session, coordinator, request, [volunteer.id], now=now(),
                  zone="Europe/Berlin")
     act(services.accept, session, volunteer, offer.id, now=now())
     assignment = act(services.confirm, session, coordinator, offer.id, now=now())
@@ -185,7 +185,7 @@ class TestFailedMail:
 
     def test_failed_mail_shows_to_the_office_and_can_be_sent_again(self, act, app, client, session, coordinator,
                                                                     filed, pool):
-        offer, = act(services.make_offers, session, coordinator, filed, [pool[0].id], now=now(),
+        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(),
                      zone="Europe/Berlin")
         session.commit()
         moment = now()
