@@ -9,7 +9,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export LOTSEN_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-fast translations i18n-extract i18n-update chromium postgres clean
+DAYS_AHEAD ?= 400 1500
+
+.PHONY: install run test test-dates test-fast translations i18n-extract i18n-update chromium postgres clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -49,6 +51,17 @@ postgres:
 
 test: translations chromium postgres
 	$(BIN)/pytest
+	@$(MAKE) --no-print-directory test-dates
+
+## The non-browser suite as if today were 400 and 1,500 days later, on SQLite and PostgreSQL: every Python
+## process of the run (pytest and the workers it starts) imports tests/timeshift/sitecustomize.py at start-up.
+## (time-machine is then imported before pytest could rewrite its asserts, which pytest would warn about.)
+test-dates: translations postgres
+	@for days in $(DAYS_AHEAD); do \
+		echo "== make test-dates: $$days days ahead"; \
+		LOTSEN_TEST_DAYS_AHEAD=$$days PYTHONPATH=$(CURDIR)/tests/timeshift $(BIN)/pytest -m "not e2e" -q \
+			-p no:cacheprovider -W "ignore::pytest.PytestAssertRewriteWarning" || exit 1; \
+	done
 
 test-fast: translations
 	$(BIN)/pytest -m "not e2e" -x -q

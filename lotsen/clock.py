@@ -1,4 +1,9 @@
-"""The current time, in UTC and as a local date in the configured time zone."""
+"""The one source of the current time for code and tests.
+
+Only this module reads the wall clock. Services take ``now`` as an argument; views, the worker and the
+CLI ask here and pass it on. Tests move this clock (``tests/conftest.py``'s ``clock`` fixture, built on
+time-machine), and the database server's own ``now()`` is never used for business logic.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,16 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+UTC = dt.timezone.utc
+
 
 def now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    """The current moment, timezone-aware in UTC."""
+    return dt.datetime.now(UTC)
 
 
 def zone() -> ZoneInfo:
+    """The offices' time zone (Europe/Berlin unless configured otherwise)."""
     return ZoneInfo(current_app.config["TIMEZONE"])
 
 

@@ -31,10 +31,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 class UTCDateTime(TypeDecorator):
     """A timezone-aware datetime stored in UTC on every backend.
 

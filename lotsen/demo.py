@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lotsen import geo
+from lotsen import clock, geo
 from lotsen.assignments import offering
 from lotsen.assignments import services as assignments
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password
-from lotsen.db import utcnow
 from lotsen.geo.models import PlaceAlias
 from lotsen.languages import LanguageLevel
 from lotsen.offices.models import Agency, AgencyType, Municipality, Office, OfficeKind
@@ -133,21 +131,21 @@ def seed(session: Session) -> bool:
 
 def _requests(session: Session, office: Office, agency: Agency, caseworker: User) -> None:
     """A few upcoming requests of the demo Jobcenter, one of them a weekly series."""
-    zone = ZoneInfo("Europe/Berlin")
-    now = utcnow()
+    zone = clock.zone()
+    now = clock.now()
     today = now.astimezone(zone).date()
     common = {"contact_name": "Petra Schulz", "contact_phone": "06074 0000-10", "postcode": "63128",
               "town": "Dietzenbach", "street": "Werner-Hilpert-Straße 1"}
     wanted = [
         (RequestData(kind="interpreter", language="ar", variety="apc", mode="on_site", topic="work",
                      day=add_working_days(today, 5), start=dt.time(9, 30), duration_minutes=90,
-                     client_reference="JC-2026-0415", **common), ""),
+                     client_reference=f"JC-{today.year}-0415", **common), ""),
         (RequestData(kind="interpreter", language="uk", mode="phone", topic="authorities",
                      day=add_working_days(today, 7), start=dt.time(14, 0), duration_minutes=45,
-                     client_reference="JC-2026-0519", contact_name="Petra Schulz", contact_phone="06074 0000-10"), ""),
+                     client_reference=f"JC-{today.year}-0519", contact_name="Petra Schulz", contact_phone="06074 0000-10"), ""),
         (RequestData(kind="guide", language="prs", mode="on_site", topic="housing",
                      day=add_working_days(today, 10), start=dt.time(10, 0), duration_minutes=120,
-                     client_reference="JC-2026-0602", **common), "weekly"),
+                     client_reference=f"JC-{today.year}-0602", **common), "weekly"),
     ]
     created = [create_requests(session, caseworker, office, agency, data, now=now, zone=zone,
                                recurrence=recurrence, count=3 if recurrence else 1)
@@ -167,14 +165,14 @@ def _requests(session: Session, office: Office, agency: Agency, caseworker: User
 def _profile(user, office, by_name, postcode, town, radius, spoken, german, roles, modes, windows, documents,
              paused) -> VolunteerProfile:
     point = geo.lookup(postcode)
-    today = dt.date.today()
+    today = clock.today()
     profile = VolunteerProfile(
         user=user, office=office, postcode=postcode, latitude=point.latitude, longitude=point.longitude,
         municipality=by_name[town], travel_radius_km=radius, german_level=LanguageLevel(german),
         is_guide="guide" in roles, is_interpreter="interpreter" in roles, on_site="on_site" in modes,
         by_phone="phone" in modes, by_video="video" in modes, topics_willing=[], topics_excluded=[],
         min_notice_hours=24, max_per_week=2, max_per_month=6, phone="0151 0000000",
-        vetted_at=utcnow() if user.status is UserStatus.ACTIVE else None,
+        vetted_at=clock.now() if user.status is UserStatus.ACTIVE else None,
         declaration_signed_on=today - dt.timedelta(days=200) if documents else None,
         certificate_checked_on=today - dt.timedelta(days=4 * 365 + 330) if documents else None,
         is_paused=paused, paused_until=today + dt.timedelta(days=30) if paused else None,

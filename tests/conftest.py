@@ -19,10 +19,41 @@ from lotsen.db import Base, normalize_url
 from lotsen.notifications import outbox
 from lotsen.offices.models import Agency, AgencyType, Office
 from lotsen.volunteers.models import VolunteerProfile
+from tests.timing import Clock
 
 PASSWORD = "correct horse battery"
 PASSWORD_HASH = hash_password(PASSWORD)  # hashing once keeps the factories fast
 POSTGRES_URL = os.environ.get("LOTSEN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+DAYS_AHEAD = os.environ.get("LOTSEN_TEST_DAYS_AHEAD", "")
+
+
+def pytest_report_header(config):
+    if DAYS_AHEAD:
+        return f"clock: every process of this run lives {DAYS_AHEAD} days ahead (make test-dates)"
+    return None
+
+
+@pytest.fixture
+def clock(request):
+    """The test's clock: ``clock.set(moment)``, ``clock.advance(hours=2)``.
+
+    Real time until set, or the moment of a ``@pytest.mark.now(moment)`` on the test, class or module.
+    """
+    own = Clock()
+    marker = request.node.get_closest_marker("now")
+    if marker is not None:
+        own.set(*marker.args, **marker.kwargs)
+    yield own
+    own.stop()
+
+
+@pytest.fixture(autouse=True)
+def _clock_of_the_mark(request):
+    """Tests marked ``now`` start with the clock at that moment (through the ``clock`` fixture)."""
+    if request.node.get_closest_marker("now") is not None:
+        request.getfixturevalue("clock")
 
 
 def _postgres_reachable() -> str | None:

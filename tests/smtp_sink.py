@@ -63,6 +63,7 @@ class SmtpSink:
 
     def __init__(self, delay: float = 0.0):
         self.delay = delay  # seconds between storing a message and answering 250; may change while running
+        self.hold_from: int | None = None  # once this many messages arrived, answer none until ``release()``
         self._lock = threading.Condition()
         self._messages: list[Received] = []
         self._connections = 0
@@ -133,6 +134,10 @@ class SmtpSink:
                 self._lock.wait(left)
             return True
 
+    def release(self) -> None:
+        """Answer the held messages and keep answering from now on."""
+        self.hold_from = None
+
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()
@@ -162,6 +167,8 @@ class SmtpSink:
                              recipients=tuple(envelope.rcpt_tos), data=bytes(envelope.original_content)))
         if self.delay:
             await asyncio.sleep(self.delay)
+        while self.hold_from is not None and self.count() >= self.hold_from:
+            await asyncio.sleep(0.01)  # a client that waits here is stuck mid-message, for as long as the test wants
         return "250 Message accepted for delivery"
 
 

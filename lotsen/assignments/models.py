@@ -11,8 +11,9 @@ import datetime as dt
 from sqlalchemy import Boolean, Float, ForeignKey, Index, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lotsen import clock
 from lotsen.auth.models import User
-from lotsen.db import Base, UTCDateTime, utcnow
+from lotsen.db import Base, UTCDateTime
 from lotsen.enums import TitledEnum, enum_column
 from lotsen.i18n import _l
 from lotsen.requests.models import HelpRequest
@@ -91,7 +92,7 @@ class Offer(Base):
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     status: Mapped[OfferStatus] = mapped_column(enum_column(OfferStatus), default=OfferStatus.OPEN)
     wave: Mapped[int] = mapped_column(SmallInteger, default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -139,7 +140,7 @@ class Assignment(Base):
     # Copied from the request (and kept in step) so busy times are one indexed range query.
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    confirmed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     end_reason: Mapped[str] = mapped_column(Text, default="")

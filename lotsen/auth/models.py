@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lotsen.db import Base, UTCDateTime, utcnow
+from lotsen import clock
+from lotsen.db import Base, UTCDateTime
 from lotsen.enums import TitledEnum, enum_column
 from lotsen.i18n import _l
 from lotsen.offices.models import Agency, Office
@@ -73,7 +74,7 @@ class User(Base):
     mail_opt_out: Mapped[list] = mapped_column(JSON, default=list)  # categories of optional mail switched off
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)  # the private iCal feed's secret
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     office: Mapped[Office | None] = relationship()

@@ -6,12 +6,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from lotsen import clock
 from lotsen.audit.services import record
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password, needs_rehash, verify_password
 from lotsen.auth.permissions import can_manage_user, grantable_roles
 from lotsen.auth.tokens import make_token
-from lotsen.db import utcnow
 from lotsen.errors import DomainError
 from lotsen.i18n import _
 from lotsen.notifications.outbox import queue_mail
@@ -43,7 +43,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         return None
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
+    user.last_login_at = clock.now()
     record(session, "auth.login", actor=user, subject=user, office_id=user.office_id)
     return user
 

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lotsen.db import Base, UTCDateTime, utcnow
+from lotsen import clock
+from lotsen.db import Base, UTCDateTime
 from lotsen.enums import TitledEnum, enum_column
 from lotsen.i18n import _l
 
@@ -51,13 +52,13 @@ class OutboxMessage(Base):
     office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id", ondelete="SET NULL"), index=True)
     locale: Mapped[str] = mapped_column(String(10), default="de")
     payload: Mapped[dict] = mapped_column(JSON, default=dict)  # subject line, body, attachments
-    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     status: Mapped[OutboxStatus] = mapped_column(enum_column(OutboxStatus), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
     last_error: Mapped[str] = mapped_column(Text, default="")
     claimed_by: Mapped[str] = mapped_column(String(64), default="")
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     @property

@@ -17,8 +17,7 @@ import uuid
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from lotsen import db
-from lotsen.db import utcnow
+from lotsen import clock, db
 from lotsen.notifications import kinds
 from lotsen.notifications.mail import MailSettings, Transport, build, render
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
@@ -55,7 +54,7 @@ def queue_mail(session: Session, to: str, template: str, locale: str, *, key: st
         return existing  # already on its way or sent: once is enough
     subject_line, body = render(template, locale, **context)
     payload = {"subject": subject_line, "body": body, "attachments": list(attachments)}
-    due_at = due_at or utcnow()
+    due_at = due_at or clock.now()
     if existing is not None:  # rescheduled (or revived after a cancel): same row, new content and time
         existing.payload, existing.due_at, existing.recipient = payload, due_at, to
         existing.status, existing.attempts, existing.last_error = OutboxStatus.PENDING, 0, ""
@@ -124,7 +123,7 @@ def _send_one(session: Session, message_id_: int, worker: str, transport: Transp
     except Exception as error:  # noqa: BLE001  the server or the network; try again later
         _failed(message, error, now, permanent=False)
         return "failed"
-    message.status, message.sent_at, message.claimed_by, message.lease_until = OutboxStatus.SENT, utcnow(), "", None
+    message.status, message.sent_at, message.claimed_by, message.lease_until = OutboxStatus.SENT, clock.now(), "", None
     return "sent"
 
 
@@ -151,7 +150,7 @@ def deliver_due(app, *, now: dt.datetime | None = None, worker: str | None = Non
         transport = Transport(settings)
         try:
             for _round in range(rounds):
-                moment = now or utcnow()
+                moment = now or clock.now()
                 with db.begin_writing(maker()) as session:
                     ids = claim(session, now=moment, worker=worker, limit=limit)
                     session.commit()

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lotsen.db import Base, UTCDateTime, utcnow
+from lotsen import clock
+from lotsen.db import Base, UTCDateTime
 from lotsen.enums import TitledEnum, enum_column
 from lotsen.i18n import _l
 
@@ -77,7 +78,7 @@ class Office(Base):
     phone: Mapped[str] = mapped_column(String(50), default="")
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     municipalities: Mapped[list[Municipality]] = relationship(
         back_populates="office", order_by="Municipality.name", cascade="all, delete-orphan"
@@ -118,7 +119,7 @@ class Agency(Base):
     town: Mapped[str] = mapped_column(String(120), default="")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     offices: Mapped[list[Office]] = relationship(secondary=agency_offices, back_populates="agencies")
 

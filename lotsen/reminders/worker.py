@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from lotsen import db
+from lotsen import clock, db
 from lotsen.notifications import outbox
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def tick(app, now: dt.datetime | None = None, *, fast: bool = True, slow: bool =
     """Run the jobs once, then (on fast ticks) deliver the outbox; a failing job is rolled back alone."""
     done = {}
     with app.app_context():
-        now = now or dt.datetime.now(dt.timezone.utc)
+        now = now or clock.now()
         zone = app.config["TIMEZONE"]
         for name, job in jobs(fast=fast, slow=slow):
             session = db.begin_writing(app.extensions["lotsen.sessionmaker"]())
@@ -70,9 +70,9 @@ def run(app, interval_seconds: float) -> None:
     # Two schedules, disjoint work: delivery runs only in the fast tick, so one process never has two
     # batches in flight.
     scheduler.add_job(tick, "interval", args=[app], kwargs={"fast": True, "slow": False}, seconds=interval_seconds,
-                      id="tick", coalesce=True, max_instances=1, next_run_time=dt.datetime.now(dt.timezone.utc))
+                      id="tick", coalesce=True, max_instances=1, next_run_time=clock.now())
     scheduler.add_job(tick, "interval", args=[app], kwargs={"fast": False, "slow": True}, hours=1, id="hourly",
-                      coalesce=True, max_instances=1, next_run_time=dt.datetime.now(dt.timezone.utc))
+                      coalesce=True, max_instances=1, next_run_time=clock.now())
     log.info("Lotsen worker ticking every %s seconds.", interval_seconds)
     try:
         scheduler.start()

@@ -7,8 +7,9 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lotsen import clock
 from lotsen.auth.models import User
-from lotsen.db import Base, UTCDateTime, utcnow
+from lotsen.db import Base, UTCDateTime
 from lotsen.enums import TitledEnum, enum_column
 from lotsen.i18n import _l
 from lotsen.offices.models import Agency, Office
@@ -47,7 +48,7 @@ class RequestSeries(Base):
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
     recurrence: Mapped[Recurrence] = mapped_column(enum_column(Recurrence))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     requests: Mapped[list[HelpRequest]] = relationship(back_populates="series", order_by="HelpRequest.starts_at")
 
@@ -96,8 +97,8 @@ class HelpRequest(Base):
     # How many volunteers can take it, as the worker last counted (the dashboard shows it without matching).
     candidate_count: Mapped[int | None] = mapped_column(Integer)
     counted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     office: Mapped[Office] = relationship()
     agency: Mapped[Agency] = relationship()
@@ -116,7 +117,7 @@ class HelpRequest(Base):
             before, self.status = self.status, next_status(self.status, action)
         event = RequestEvent(action=action.value, from_status=before.value if before else None,
                              to_status=self.status.value, actor=actor, note=note, details=details or {},
-                             at=at or utcnow())
+                             at=at or clock.now())
         self.events.append(event)
         self.counted_at = None  # count its candidates afresh
         return event
@@ -135,7 +136,7 @@ class RequestEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), index=True)
-    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(16))

@@ -190,7 +190,7 @@ def create_requests(session: Session, actor: User, office: Office, agency: Agenc
                                              checked.starts_at, checked.ends_at))
         request = HelpRequest(office_id=office.id, agency_id=agency.id, created_by=actor, series=series)
         _fill(request, dated, checked)
-        request.apply(Action.CREATE, actor, details={"urgent": data.is_urgent} if data.is_urgent else None)
+        request.apply(Action.CREATE, actor, details={"urgent": data.is_urgent} if data.is_urgent else None, at=now)
         session.add(request)
         created.append(request)
     session.flush()
@@ -228,7 +228,7 @@ def update_request(session: Session, actor: User, request: HelpRequest, data: Re
     after = _snapshot(request)
     changes = {key: {"from": before[key], "to": after[key]} for key in before if before[key] != after[key]}
     if changes:
-        request.apply(Action.EDIT, actor, details=changes)
+        request.apply(Action.EDIT, actor, details=changes, at=now)
         record(session, "request.updated", actor=actor, subject=request, office_id=request.office_id,
                details={"fields": sorted(changes)})
 
@@ -247,7 +247,7 @@ def cancel_request(session: Session, actor: User, request: HelpRequest, reason: 
         raise RequestError(_("Please give a reason."), "reason")
     late = is_late(request, now)
     request.cancel_reason, request.cancelled_late = reason.strip(), late
-    request.apply(Action.CANCEL, actor, note=reason.strip(), details={"late": late})
+    request.apply(Action.CANCEL, actor, note=reason.strip(), details={"late": late}, at=now)
     record(session, "request.cancelled", actor=actor, subject=request, office_id=request.office_id,
            details={"late": late})
     return late

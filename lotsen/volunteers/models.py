@@ -7,8 +7,9 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, SmallInteger, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lotsen import clock
 from lotsen.auth.models import User
-from lotsen.db import Base, UTCDateTime, utcnow
+from lotsen.db import Base, UTCDateTime
 from lotsen.enums import TitledEnum, enum_column
 from lotsen.i18n import _l
 from lotsen.languages import LanguageLevel
@@ -120,8 +121,8 @@ class VolunteerProfile(Base):
     coordinator_notes: Mapped[str] = mapped_column(Text, default="")
     deletion_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     anonymized_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
     user: Mapped[User] = relationship()
     office: Mapped[Office] = relationship()

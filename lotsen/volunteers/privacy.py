@@ -7,11 +7,12 @@ import datetime as dt
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from lotsen import clock
 from lotsen.audit.models import AuditEvent
 from lotsen.audit.services import record
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import can_manage_user
-from lotsen.db import Base, utcnow
+from lotsen.db import Base
 from lotsen.errors import DomainError
 from lotsen.i18n import _
 from lotsen.notifications.outbox import queue_mail
@@ -93,7 +94,7 @@ def export_data(session: Session, user: User) -> dict:
     """Everything Lotsen holds about a volunteer, as plain JSON-ready data (GDPR Art. 15)."""
     account = _columns(user, exclude=ACCOUNT_SECRETS)
     account["office"] = user.office.name if user.office else None
-    data: dict = {"exported_at": _plain(utcnow()), "account": account}
+    data: dict = {"exported_at": _plain(clock.now()), "account": account}
     if user.role is Role.VOLUNTEER:
         profile = profile_of(session, user)
         data["profile"] = _columns(profile, exclude=DOCUMENT_FIELDS)
@@ -130,7 +131,7 @@ def request_deletion(session: Session, user: User) -> bool:
     profile = _volunteer_profile(session, user)
     if profile.deletion_requested_at is not None:
         return False
-    profile.deletion_requested_at = utcnow()
+    profile.deletion_requested_at = clock.now()
     record(session, "volunteer.deletion_requested", actor=user, subject=user, office_id=profile.office_id)
     url = external_url("volunteers.show_volunteer", user_id=user.id)
     for coordinator in _coordinators(session, profile.office_id):
@@ -181,7 +182,7 @@ def anonymize(session: Session, actor: User, user: User) -> None:
     for entry in profile.languages:
         # Code and level count; a rare dialect beside a small municipality could point to one person.
         entry.varieties = []
-    profile.anonymized_at = utcnow()
+    profile.anonymized_at = clock.now()
 
     # The events stay so the log keeps its sequence, but their details may quote the removed data.
     session.execute(update(AuditEvent)

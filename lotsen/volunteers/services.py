@@ -7,17 +7,28 @@ import datetime as dt
 from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
+from lotsen import clock
 from lotsen import languages as catalogue
 from lotsen.audit.services import record
 from lotsen.auth.models import User, UserStatus
-from lotsen.db import utcnow
 from lotsen.errors import DomainError
 from lotsen.geo import services as places
 from lotsen.i18n import _
 from lotsen.languages import LanguageLevel
 from lotsen.volunteers.availability import Window, merge, ranges_overlap
-from lotsen.volunteers.models import (Absence, AbsenceReason, AvailabilityWindow, ExtraDate, Gender, Mode, Topic,
-                                      Training, TrainingKind, VolunteerLanguage, VolunteerProfile)
+from lotsen.volunteers.models import (
+    Absence,
+    AbsenceReason,
+    AvailabilityWindow,
+    ExtraDate,
+    Gender,
+    Mode,
+    Topic,
+    Training,
+    TrainingKind,
+    VolunteerLanguage,
+    VolunteerProfile,
+)
 
 
 class ProfileError(DomainError):
@@ -281,5 +292,5 @@ def remove_training(session: Session, actor: User, profile: VolunteerProfile, ro
 
 def mark_vetted(profile: VolunteerProfile) -> None:
     if profile.vetted_at is None:
-        profile.vetted_at = utcnow()
+        profile.vetted_at = clock.now()
 

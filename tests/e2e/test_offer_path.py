@@ -16,9 +16,9 @@ from lotsen.assignments.models import Assignment, AssignmentStatus, Offer, Offer
 from lotsen.auth.models import Role
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
+from tests.builders import add_language, add_window, ready
 from tests.conftest import PASSWORD, mail_body
 from tests.e2e.request_form import fill_request
-from tests.integration.test_matching import add_language, add_window, ready
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -1,11 +1,18 @@
 """The lotsen command: demo data and administrators."""
 
+import datetime as dt
+
+import pytest
 from sqlalchemy import func, select
 
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.demo import DEMO_PASSWORD, KREIS_OFFENBACH
 from lotsen.offices.models import Agency, Office
+from lotsen.requests.lifecycle import RequestStatus
+from lotsen.requests.models import HelpRequest
+from lotsen.volunteers.models import VolunteerProfile, add_years
 from tests.conftest import sign_in
+from tests.timing import BERLIN
 
 
 def _counts(session):
@@ -57,3 +64,18 @@ def test_create_admin_refuses_a_short_password(app, session, monkeypatch):
     result = app.test_cli_runner().invoke(args=["create-admin", "--email", "a@example.org", "--name", "A"])
     assert result.exit_code != 0
     assert session.scalar(select(func.count(User.id))) == 0
+
+
+@pytest.mark.parametrize("moment", [dt.datetime(2029, 12, 24, 16, 0, tzinfo=dt.timezone.utc),  # a Monday, Christmas Eve
+                                    dt.datetime(2031, 3, 29, 22, 30, tzinfo=dt.timezone.utc)])  # Sunday night after DST
+def test_the_demo_is_set_in_the_coming_days_whenever_it_is_seeded(app, session, clock, moment):
+    clock.set(moment, tick=True)
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    requests = session.scalars(select(HelpRequest).order_by(HelpRequest.starts_at)).all()
+    assert requests and all(moment < r.starts_at < moment + dt.timedelta(days=60) for r in requests)
+    assert requests[0].status is RequestStatus.CONFIRMED  # the first one has its volunteer
+    today = moment.astimezone(BERLIN).date()
+    profiles = session.scalars(select(VolunteerProfile).where(VolunteerProfile.certificate_checked_on.is_not(None)))
+    assert all(p.certificate_checked_on < today < add_years(p.certificate_checked_on, 5) for p in profiles)
+    paused = session.scalars(select(VolunteerProfile).where(VolunteerProfile.is_paused.is_(True))).all()
+    assert paused and all(p.paused_until > today for p in paused)

@@ -11,9 +11,12 @@ from lotsen.languages import LanguageLevel
 from lotsen.offices.models import Municipality
 from lotsen.volunteers.models import VolunteerLanguage
 from tests.conftest import sign_in
+from tests.timing import berlin
 
-TODAY = dt.date.today()
+TODAY = dt.date(2027, 2, 10)
 VETTED = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+
+pytestmark = pytest.mark.now(berlin(TODAY, 10))  # "expiring soon" is counted from the clock's today
 
 
 def _ready(**extra) -> dict:

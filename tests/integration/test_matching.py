@@ -11,49 +11,19 @@ from lotsen.auth.models import Role, UserStatus
 from lotsen.languages import LanguageLevel
 from lotsen.matching import rules, services
 from lotsen.offices.models import Office
-from lotsen.requests.lifecycle import Action
-from lotsen.requests.models import HelpRequest, RequestKind
-from lotsen.volunteers.models import (Absence, AvailabilityWindow, ExtraDate, Mode, Topic, VolunteerLanguage,
-                                      VolunteerProfile)
+from lotsen.volunteers.models import (
+    Absence,
+    ExtraDate,
+    Mode,
+    VolunteerProfile,
+)
+from tests.builders import MONDAY_9, NOW, POSTCODES, add_language, add_window, make_request, ready
 from tests.conftest import sign_in
 
 UTC = dt.timezone.utc
-NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-MONDAY_9 = dt.datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
-POSTCODES = {"63128": (50.0098, 8.7778), "63500": (50.0432, 8.9739), "63110": (50.0263, 8.8859),
-             "63263": (50.0533, 8.6964)}
 
 
-def ready(**extra) -> dict:
-    profile = {"vetted_at": dt.datetime(2025, 1, 1, tzinfo=UTC), "declaration_signed_on": dt.date(2025, 1, 2),
-               "certificate_checked_on": dt.date(2025, 6, 1), "postcode": "63128", "latitude": 50.0098,
-               "longitude": 8.7778, "travel_radius_km": 15, "min_notice_hours": 24}
-    profile.update(extra)
-    return profile
-
-
-def add_language(session, user, code="ar", level=LanguageLevel.NATIVE, varieties=()):
-    session.add(VolunteerLanguage(volunteer_id=user.id, language=code, level=level, varieties=list(varieties)))
-
-
-def add_window(session, user, weekday=0, starts="08:00", ends="13:00"):
-    session.add(AvailabilityWindow(volunteer_id=user.id, weekday=weekday, starts=dt.time.fromisoformat(starts),
-                                   ends=dt.time.fromisoformat(ends)))
-
-
-def make_request(session, office, agency, *, mode=Mode.ON_SITE, starts=MONDAY_9, language="ar", place="63128",
-                 **fields):
-    lat, lon = POSTCODES[place]
-    found = HelpRequest(office_id=office.id, agency_id=agency.id, kind=RequestKind.INTERPRETER, language=language,
-                        mode=mode, starts_at=starts, ends_at=starts + dt.timedelta(minutes=90), duration_minutes=90,
-                        topic=Topic.HEALTH, postcode=place if mode is Mode.ON_SITE else "",
-                        latitude=lat if mode is Mode.ON_SITE else None,
-                        longitude=lon if mode is Mode.ON_SITE else None, contact_name="X", contact_phone="1",
-                        **fields)
-    found.apply(Action.CREATE, None)
-    session.add(found)
-    session.commit()
-    return found
+pytestmark = pytest.mark.now(NOW)  # everything here happens at NOW, the Friday ten days before MONDAY_9
 
 
 @pytest.fixture

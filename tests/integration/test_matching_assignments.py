@@ -9,10 +9,12 @@ from lotsen.auth.models import Role
 from lotsen.matching import services
 from lotsen.matching.rules import Reason
 from lotsen.requests.models import Recurrence, RequestSeries
-from tests.integration.test_matching import MONDAY_9, NOW, add_language, add_window, make_request, ready
+from tests.builders import MONDAY_9, NOW, add_language, add_window, make_request, ready
 
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
+
+pytestmark = pytest.mark.now(NOW)
 
 
 @pytest.fixture

@@ -17,11 +17,13 @@ from lotsen.matching import rules, services
 from lotsen.offices import settings as office_settings
 from lotsen.requests.models import HelpRequest, Recurrence, RequestSeries
 from lotsen.volunteers.models import Absence, AvailabilityWindow, ExtraDate, Mode, VolunteerProfile
-from tests.integration.test_matching import MONDAY_9, NOW, POSTCODES, add_language, make_request, ready
+from tests.builders import MONDAY_9, NOW, POSTCODES, add_language, make_request, ready
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAY = dt.timedelta(days=1)
 LIVE = (AssignmentStatus.CONFIRMED, AssignmentStatus.COMPLETED)
+
+pytestmark = pytest.mark.now(NOW)
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ from lotsen.auth.models import Role
 from lotsen.distance import EARTH_RADIUS_KM, Point, distance_km
 from lotsen.matching import services
 from lotsen.volunteers.models import Mode
-from tests.integration.test_matching import NOW, POSTCODES, add_language, add_window, make_request, ready
+from tests.builders import NOW, POSTCODES, add_language, add_window, make_request, ready
+
+pytestmark = pytest.mark.now(NOW)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from lotsen.assignments.models import Assignment, Offer, OfferStatus
 from lotsen.auth.models import Role, User
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
-from tests.integration.test_matching import add_language, add_window, make_request, ready
+from tests.builders import add_language, add_window, make_request, ready
 from tests.integration.test_offers import act, fresh, monday_9, now, offer_links  # noqa: F401  (fixtures)
 
 RACERS = 8

@@ -15,8 +15,8 @@ from lotsen.reminders.worker import tick
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
 from lotsen.volunteers.models import Mode, VolunteerProfile
+from tests.builders import add_language, add_window, make_request, ready
 from tests.conftest import mail_body, sign_in
-from tests.integration.test_matching import add_language, add_window, make_request, ready
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

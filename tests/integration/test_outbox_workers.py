@@ -6,7 +6,6 @@ inserted in bulk, already rendered. Polling waits for work to finish; no asserti
 
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -16,9 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from lotsen.db import utcnow
+from lotsen.clock import now as utcnow
 from lotsen.notifications import outbox
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
+from tests import processes
 from tests.smtp_sink import smtp_sink  # noqa: F401  (the fixture)
 
 LOTSEN = Path(sys.executable).parent / "lotsen"  # the console script of this environment
@@ -50,21 +50,15 @@ def start_worker(app, smtp_sink, tmp_path):
     def start() -> subprocess.Popen:
         log = tmp_path / f"worker-{len(started) + 1}.log"
         with log.open("wb") as output:
-            process = subprocess.Popen([str(LOTSEN), "worker", "--interval", "0.2"], env=env, stdout=output,
-                                       stderr=subprocess.STDOUT)
+            process = processes.start([str(LOTSEN), "worker", "--interval", "0.2"], env=env, stdout=output,
+                                      stderr=subprocess.STDOUT)
         process.log = log  # what it printed, for a failing assertion's message
         started.append(process)
         return process
 
     yield start
     for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        processes.stop(process)
 
 
 def logs(processes) -> str:
@@ -126,8 +120,13 @@ def test_two_workers_at_once_deliver_each_of_5000_messages_exactly_once(app, sta
     total = 5_000
     insert_due(app, total, utcnow())
 
+    smtp_sink.hold_from = 1  # the first message is held: its worker waits, so the second one must come from the other
     workers = [start_worker(), start_worker()]
     senders: dict[int, int] = {}  # the sink's peer port -> the worker process that owns it
+    assert smtp_sink.wait_for(2, timeout=TIMEOUT), logs(workers)
+    for worker in workers:
+        senders.update(dict.fromkeys(sink_ports_of(worker.pid, smtp_sink.port), worker.pid))
+    smtp_sink.release()
     deadline = time.monotonic() + TIMEOUT
     while count_by_status(app)[OutboxStatus.SENT] < total and time.monotonic() < deadline:
         assert all(w.poll() is None for w in workers), logs(workers)
@@ -149,12 +148,13 @@ def test_two_workers_at_once_deliver_each_of_5000_messages_exactly_once(app, sta
 def test_a_worker_killed_mid_run_loses_nothing_and_repeats_at_most_what_was_in_flight(app, start_worker, smtp_sink):
     total = 400
     insert_due(app, total, utcnow())
-    smtp_sink.delay = 0.02  # slow enough to kill the worker in the middle of its work
+    smtp_sink.hold_from = 150  # the 150th message is stored but never answered: the worker stops mid-batch
 
     doomed = start_worker()
     assert smtp_sink.wait_for(150, timeout=TIMEOUT), logs([doomed])  # in its second batch
     doomed.kill()  # SIGKILL: no cleanup, its claimed rows stay "sending" until their lease runs out
     doomed.wait()
+    smtp_sink.release()
     statuses = count_by_status(app)
     assert 0 < statuses[OutboxStatus.SENT] < total  # it died mid-run
     with app.extensions["lotsen.engine"].connect() as connection:
@@ -163,7 +163,6 @@ def test_a_worker_killed_mid_run_loses_nothing_and_repeats_at_most_what_was_in_f
     assert in_flight  # claimed, not yet marked sent
 
     # Another worker, once the lease ran out (in this process, at a later ``now``: the lease is 5 real minutes).
-    smtp_sink.delay = 0
     later = utcnow() + outbox.LEASE + dt.timedelta(minutes=1)
     deadline = time.monotonic() + TIMEOUT
     # A tick again while the dead worker's database session is still being cleaned up (its row lock skipped).

@@ -12,7 +12,9 @@ from lotsen.offices.models import Municipality
 from lotsen.volunteers.models import VolunteerProfile
 from tests.conftest import sign_in
 
-NEXT_YEAR = dt.date.today().year + 1
+NEXT_YEAR = 2027
+
+pytestmark = pytest.mark.now(dt.datetime(NEXT_YEAR - 1, 6, 15, 10, 0, tzinfo=dt.timezone.utc))
 
 
 @pytest.fixture

@@ -135,6 +135,7 @@ class TestJobs:
         tick(app, now=filed.starts_at - 30 * HOUR)
         assert len([s for s in subjects_to(mails, coordinator.email) if s.startswith("Unfilled")]) == 1
 
+    @pytest.mark.now(dt.datetime(2031, 2, 27, 12, 0, tzinfo=dt.timezone.utc))  # the pool joins two days before
     def test_volunteers_are_asked_monthly_to_check_their_availability(self, app, session, pool, mails):
         first = dt.datetime(2031, 3, 1, 8, 0, tzinfo=dt.timezone.utc)  # 09:00 in Berlin
         tick(app, now=first)
@@ -144,6 +145,7 @@ class TestJobs:
         tick(app, now=first + dt.timedelta(days=31))
         assert len(asked()) == 2 * len(pool)
 
+    @pytest.mark.now(dt.datetime(2031, 5, 4, 11, 0, tzinfo=dt.timezone.utc))  # the pool's certificates are fresh then
     def test_coordinators_hear_once_of_an_expiring_certificate(self, app, session, office, coordinator, pool,
                                                                mails):
         today = dt.date(2031, 5, 4)
