@@ -57,6 +57,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from lotsen.assignments import volunteer_views  # noqa: F401  (adds its routes to assignments_bp)
     from lotsen.assignments.views import bp as assignments_bp
     from lotsen.audit.views import bp as audit_bp
     from lotsen.auth.user_views import bp as users_bp

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lotsen import clock, geo
-from lotsen.assignments import offering
-from lotsen.assignments import services as assignments
+from lotsen.acting import Acting
+from lotsen.assignments import answers, confirming, offering
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password
 from lotsen.geo.models import PlaceAlias
@@ -155,11 +155,12 @@ def _requests(session: Session, office: Office, agency: Agency, caseworker: User
     # volunteer's start page show an assignment; the others are left for the coordinator to try.
     coordinator = session.scalar(select(User).where(User.office_id == office.id, User.role == Role.COORDINATOR))
     request = created[0][0]
-    best = offering.next_candidates(session, request, 1, now, str(zone.key))
+    as_coordinator = Acting(coordinator, now, str(zone.key), "demo")
+    best = offering.next_candidates(session, as_coordinator, request, 1)
     if best:
-        offer, = offering.make_offers(session, coordinator, request, best, now=now, zone=str(zone.key))
-        assignments.accept(session, offer.volunteer, offer.id, now=now)
-        assignments.confirm(session, coordinator, offer.id, now=now)
+        offer, = offering.make_offers(session, as_coordinator, request.id, best)
+        answers.accept(session, as_coordinator.by(offer.volunteer), offer.id)
+        confirming.confirm(session, as_coordinator, offer.id)
 
 
 def _profile(user, office, by_name, postcode, town, radius, spoken, german, roles, modes, windows, documents,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 
 from flask import Flask, abort, current_app, g, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from lotsen import db
+from lotsen import clock, db
+from lotsen.acting import Acting
 from lotsen.auth.models import Role
 from lotsen.errors import DomainError
 
@@ -54,6 +56,27 @@ def roles_required(*roles: Role, pending_ok: bool = False):
 def any_user(view):
     """Any signed-in user, including a volunteer who is still awaiting vetting."""
     return roles_required(*Role, pending_ok=True)(view)
+
+
+def acting() -> Acting:
+    """Who acts in this request, from where, and now: what services are told instead of reading it."""
+    user = current_user._get_current_object() if current_user.is_authenticated else None
+    return Acting(user, clock.now(), str(clock.zone().key), request.remote_addr or "")
+
+
+def load(model, ident: int, check: str | Callable = "can_view", *args):
+    """Load, check, act: the record with this id, or 404 when it is missing or the signed-in user may not see it.
+
+    ``check`` names a predicate of the record asked with the user (and ``args``), e.g. ``"can_coordinate"``,
+    or is a function of the record. Missing and forbidden look alike, so ids of others reveal nothing.
+    """
+    record = db.session().get(model, ident)
+    if record is None:
+        abort(404)
+    allowed = getattr(record, check)(current_user, *args) if isinstance(check, str) else check(record)
+    if not allowed:
+        abort(404)
+    return record
 
 
 def show_error(form, error: DomainError) -> None:

@@ -63,5 +63,16 @@ def make_request(session, office, agency, *, mode=Mode.ON_SITE, starts=None, lan
     return found
 
 
-__all__ = ["BERLIN", "MONDAY_9", "NOW", "POSTCODES", "add_language", "add_window", "make_request", "monday_9",
-           "ready"]
+def confirmed(act, session, coordinator, request, volunteer):
+    """``volunteer`` asked, accepting and confirmed for ``request`` by ``coordinator``; returns the assignment."""
+    from lotsen.assignments import answers, confirming, offering
+
+    offer, = act(offering.make_offers, session, coordinator, request.id, [volunteer.id])
+    act(answers.accept, session, volunteer, offer.id)
+    assignment = act(confirming.confirm, session, coordinator, offer.id)
+    session.commit()
+    return assignment
+
+
+__all__ = ["BERLIN", "MONDAY_9", "NOW", "POSTCODES", "add_language", "add_window", "confirmed", "make_request",
+           "monday_9", "ready"]

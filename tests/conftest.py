@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import os
 from email import policy
@@ -13,9 +14,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from lotsen import create_app, migrate
+from lotsen.acting import Acting
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password
 from lotsen.db import Base, normalize_url
+from lotsen.i18n import force_locale
 from lotsen.notifications import outbox
 from lotsen.offices.models import Agency, AgencyType, Office
 from lotsen.volunteers.models import VolunteerProfile
@@ -240,6 +243,22 @@ def make_user(session, make_office, make_agency):
         return user
 
     return make
+
+
+@pytest.fixture
+def act(app):
+    """Call a service as the worker or the command line would: in an app context, without any request.
+
+    ``act(service, session, actor, *args, at=moment, **kwargs)`` calls ``service(session, acting, *args,
+    **kwargs)`` with ``actor`` acting at ``at`` (default: now), in English.
+    """
+
+    def call(service, session, actor, *args, at: dt.datetime | None = None, **kwargs):
+        acting = Acting(actor, at or dt.datetime.now(dt.timezone.utc), "Europe/Berlin", "192.0.2.1")
+        with app.app_context(), force_locale("en"):
+            return service(session, acting, *args, **kwargs)
+
+    return call
 
 
 def sign_in(client, email_address: str, password: str = PASSWORD, remember: bool = False):

@@ -1,61 +1,70 @@
-"""Changes after an offer: the agency cancels, the volunteer steps back, the coordinator reassigns."""
+"""What happens after offering: the agency cancels, the volunteer steps back, the coordinator reassigns or
+closes a request that cannot be filled, a volunteer leaves the pool, and the assignment is recorded."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lotsen.assignments import calendar, offering
-from lotsen.assignments.models import Assignment, AssignmentStatus, OfferStatus
-from lotsen.assignments.services import (OfferError, assign_volunteer, live_assignment, lock_request, mail_user,
-                                         not_to_ask, offers_of, tell_agency, tell_coordinators)
-from lotsen.audit.services import record
+from lotsen.acting import Acting
+from lotsen.assignments import calendar, confirming, offering
+from lotsen.assignments.lifecycle import AssignmentStatus, OfferStatus
+from lotsen.assignments.loading import OfferError, live_assignment, lock_assignment, lock_offer, lock_request
+from lotsen.assignments.models import Assignment, Offer
+from lotsen.audit.services import record_by
 from lotsen.auth.models import User
 from lotsen.i18n import _
+from lotsen.matching import counts
 from lotsen.matching import reasons as reason_titles
 from lotsen.matching import services as matching
+from lotsen.notifications.outbox import mail_coordinators, mail_user
 from lotsen.reminders import services as reminders
 from lotsen.requests import services as requests
-from lotsen.requests.lifecycle import Action, RequestStatus
+from lotsen.requests.informing import is_informed_person, tell_agency
+from lotsen.requests.lifecycle import Action, RequestStatus, UnfilledReason, can
 from lotsen.requests.models import HelpRequest
-from lotsen.urls import domain
+from lotsen.urls import domain, external_url
 
 
-def _end(session: Session, assignment: Assignment, *, now: dt.datetime, late: bool) -> None:
-    """The volunteer is no longer needed: waiting reminders go, the calendar entry is cancelled."""
+def _ended(session: Session, acting: Acting, assignment: Assignment, template: str, **context) -> None:
+    """The volunteer is no longer needed: waiting reminders go, the calendar entry is cancelled, they are told."""
     reminders.cancel_for(session, assignment)
     volunteer = assignment.volunteer
-    mail_user(session, volunteer, "cancelled", req=assignment.request, assignment=assignment, late=late,
-              attachments=[calendar.invitation(assignment, domain(), volunteer.locale, now=now, cancelled=True)])
+    mail_user(session, volunteer, template, office_id=assignment.request.office_id, req=assignment.request,
+              assignment=assignment, attachments=[calendar.invitation(assignment, domain(), volunteer.locale,
+                                                                      now=acting.now, cancelled=True)], **context)
+    counts.mark_stale(session, assignment.request.office_id)  # the volunteer is free then again
 
 
-def cancel(session: Session, actor: User, request: HelpRequest, reason: str, *, now: dt.datetime) -> bool:
-    """The agency (or office) cancels: open offers are withdrawn and a confirmed volunteer is told."""
-    request = lock_request(session, request.id)
-    late = requests.cancel_request(session, actor, request, reason, now=now)
-    for offer in offers_of(session, request):
-        if offer.status in (OfferStatus.OPEN, OfferStatus.ACCEPTED):
-            offer.status, offer.answered_at = OfferStatus.WITHDRAWN, offer.answered_at or now
-            mail_user(session, offer.volunteer, "offer_closed", offer=offer, req=request)
+def _new_round(request: HelpRequest) -> None:
+    """Ask afresh: earlier answers of this request no longer count as asked, waves start again."""
+    request.round += 1
+    request.next_wave_at = request.wave_size = request.wave_interval_minutes = None
+
+
+def cancel(session: Session, acting: Acting, request_id: int, reason: str) -> bool:
+    """The agency (or the office) cancels: waiting offers close and a confirmed volunteer is told.
+    Returns whether it was late."""
+    request = lock_request(session, request_id)
+    late = requests.cancel_request(session, acting.actor, request, reason, now=acting.now)
+    offering.close_waiting_offers(session, acting, request, "cancelled")
     request.next_wave_at = None
     assignment = live_assignment(session, request)
     if assignment is not None:
-        assignment.status, assignment.ended_at = AssignmentStatus.CANCELLED, now
-        assignment.end_reason, assignment.ended_late = reason.strip(), late
-        _end(session, assignment, now=now, late=late)
+        assignment.cancel(acting.now, reason, late=late)
+        _ended(session, acting, assignment, "assignments/cancelled", late=late, cause="cancelled")
+    if not is_informed_person(request, acting.actor):  # the office cancelled on the agency's behalf
+        tell_agency(session, request, "assignments/cancelled_agency", reason=reason.strip(), late=late)
     return late
 
 
-def withdraw(session: Session, volunteer: User, assignment_id: int, reason: str, *, now: dt.datetime,
-             zone: str) -> Assignment:
-    """The volunteer steps back: the request reopens and the coordinators get the next candidates."""
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None or assignment.volunteer_id != volunteer.id:
+def step_back(session: Session, acting: Acting, assignment_id: int, reason: str) -> Assignment:
+    """The volunteer cannot come after all: the request reopens for a new round of asking, the
+    coordinators get the next candidates and the agency is told that the office looks again."""
+    volunteer, now = acting.actor, acting.now
+    assignment, request = lock_assignment(session, assignment_id)
+    if not assignment.is_volunteer(volunteer):
         raise OfferError(_("This assignment is not yours."))
-    request = lock_request(session, assignment.request_id)
-    session.refresh(assignment)
     if assignment.status is not AssignmentStatus.CONFIRMED or request.status is not RequestStatus.CONFIRMED:
         raise OfferError(_("This assignment is no longer confirmed."))
     if assignment.starts_at <= now:
@@ -63,27 +72,28 @@ def withdraw(session: Session, volunteer: User, assignment_id: int, reason: str,
     if not reason.strip():
         raise OfferError(_("Please give a reason."), "reason")
     late = requests.is_late(request, now)
-    assignment.status, assignment.ended_at = AssignmentStatus.WITHDRAWN, now
-    assignment.end_reason, assignment.ended_late = reason.strip(), late
+    assignment.step_back(now, reason, late=late)
+    request.apply(Action.STEP_BACK, volunteer, note=reason.strip(), at=now,
+                  details={"volunteer": volunteer.id, "late": late})
+    _new_round(request)
+    record_by(session, acting, "assignment.withdrawn", subject=assignment, office_id=request.office_id,
+              details={"request": request.id, "late": late})
     reminders.cancel_for(session, assignment)
-    request.apply(Action.REOPEN, volunteer, note=reason.strip(), at=now,
-                  details={"withdrawn": volunteer.id, "late": late})
-    record(session, "assignment.withdrawn", actor=volunteer, subject=assignment, office_id=request.office_id,
-           details={"request": request.id, "late": late})
+    counts.mark_stale(session, request.office_id)
     session.flush()
-    suggested = offering.next_candidates(session, request, 3, now, zone)
+    suggested = offering.next_candidates(session, acting, request, 3)
     people = {u.id: u for u in session.scalars(select(User).where(User.id.in_(suggested)))}
-    suggestions = [people[i] for i in suggested]
-    tell_coordinators(session, request, "withdrawn", volunteer=volunteer, reason=reason.strip(), late=late,
-                       suggestions=suggestions)
-    tell_agency(session, request, "withdrawn_agency")
+    mail_coordinators(session, request.office_id, "assignments/withdrawn", req=request, volunteer=volunteer,
+                      reason=reason.strip(), late=late, suggestions=[people[i] for i in suggested],
+                      url=external_url("matching.show_candidates", request_id=request.id))
+    tell_agency(session, request, "assignments/withdrawn_agency")
     return assignment
 
 
-def reassign(session: Session, actor: User, request: HelpRequest, volunteer_id: int, note: str, *,
-             now: dt.datetime, zone: str) -> Assignment:
+def reassign(session: Session, acting: Acting, request_id: int, volunteer_id: int, note: str) -> Assignment:
     """Give a confirmed request to another volunteer (agreed with them beforehand)."""
-    request = lock_request(session, request.id)
+    now = acting.now
+    request = lock_request(session, request_id)
     if request.status is not RequestStatus.CONFIRMED:
         raise OfferError(_("Only a confirmed request can be reassigned."))
     if request.starts_at <= now:
@@ -93,9 +103,11 @@ def reassign(session: Session, actor: User, request: HelpRequest, volunteer_id: 
     current = live_assignment(session, request)
     if current is not None and current.volunteer_id == volunteer_id:
         raise OfferError(_("This volunteer already has the assignment."), "volunteer_id")
-    if volunteer_id in not_to_ask(session, request) - ({current.volunteer_id} if current else set()):
+    held = (set(offering.blocked(session, request)) | offering.stepped_back(session, request)) - (
+        {current.volunteer_id} if current else set())
+    if volunteer_id in held:
         raise OfferError(_("This volunteer declined or stepped back from this very date."), "volunteer_id")
-    outcome = matching.judge(session, request, [volunteer_id], now, zone)
+    outcome = matching.judge(session, request, [volunteer_id], now, acting.zone)
     if not outcome.ranked:
         if not outcome.excluded:
             raise OfferError(_("Only volunteers of this office can be asked."), "volunteer_id")
@@ -104,27 +116,87 @@ def reassign(session: Session, actor: User, request: HelpRequest, volunteer_id: 
             raise OfferError(_("This volunteer cannot take the request: %(reasons)s.",
                                reasons=reason_titles.describe(excluded.reasons)), "volunteer_id")
     if current is not None:
-        current.status, current.ended_at, current.end_reason = AssignmentStatus.REASSIGNED, now, note.strip()
-        _end(session, current, now=now, late=False)
+        current.reassign(now, note)
+        _ended(session, acting, current, "assignments/cancelled", late=False, cause="reassigned")
         session.flush()  # the live-assignment index must see the old one end before the new one starts
     volunteer = session.get(User, volunteer_id)
-    assignment = assign_volunteer(session, actor, request, volunteer, offer=None, now=now)
-    request.apply(Action.REASSIGN, actor, note=note.strip(), at=now,
+    assignment = confirming.assign(session, acting, request, volunteer, offer=None)
+    request.apply(Action.REASSIGN, acting.actor, note=note.strip(), at=now,
                   details={"from": current.volunteer_id if current else None, "to": volunteer_id})
     return assignment
 
 
+def close_unfillable(session: Session, acting: Acting, request_id: int, reason: UnfilledReason, note: str,
+                     alternative: str) -> None:
+    """The office closes a request nobody can take: waiting offers close, the agency hears why and what to
+    do instead (a professional service, phone or video interpreting)."""
+    request = lock_request(session, request_id)
+    if not can(request.status, Action.CLOSE):
+        raise OfferError(_("This request can no longer be closed."))
+    if reason not in UnfilledReason.closing():
+        raise OfferError(_("Choose a reason."), "reason")
+    if reason is UnfilledReason.OTHER and not note.strip():
+        raise OfferError(_("Please say why."), "note")
+    request.unfilled_reason, request.unfilled_note = reason, note.strip()
+    request.apply(Action.CLOSE, acting.actor, note=note.strip(), at=acting.now,
+                  details={"reason": reason.value, "alternative": alternative.strip()})
+    request.next_wave_at = None
+    offering.close_waiting_offers(session, acting, request, "closed")
+    record_by(session, acting, "request.closed_unfillable", subject=request, office_id=request.office_id,
+              details={"reason": reason.value})
+    tell_agency(session, request, "assignments/unfillable", reason=reason, alternative=alternative.strip())
 
 
+def take_off(session: Session, acting: Acting, volunteer: User, reason: str) -> list[HelpRequest]:
+    """A volunteer leaves the pool (deactivated, or their data deleted): their waiting offers are withdrawn,
+    their future assignments end and those requests reopen. The coordinators are told which; returns them."""
+    now = acting.now
+    waiting = session.scalars(select(Offer.id).where(
+        Offer.volunteer_id == volunteer.id, Offer.status.in_([OfferStatus.OPEN, OfferStatus.ACCEPTED]))).all()
+    for offer_id in waiting:
+        offer, request = lock_offer(session, offer_id)
+        if not offer.status.is_waiting:
+            continue
+        was_accepted = offer.status is OfferStatus.ACCEPTED
+        offer.withdraw(now)
+        if was_accepted and request.status is RequestStatus.ACCEPTED:
+            request.apply(Action.RELEASE, acting.actor, note=reason, at=now, details={"offer": offer.id})
+        else:
+            request.apply(Action.WITHDRAW_OFFER, acting.actor, at=now,
+                          details={"offer": offer.id, "volunteer": volunteer.id})
+        offering.reopen_if_nobody_left(session, acting, request)
+    reopened = []
+    upcoming = session.scalars(select(Assignment.id).where(
+        Assignment.volunteer_id == volunteer.id, Assignment.status == AssignmentStatus.CONFIRMED,
+        Assignment.starts_at > now).order_by(Assignment.starts_at)).all()
+    for assignment_id in upcoming:
+        assignment, request = lock_assignment(session, assignment_id)
+        if assignment.status is not AssignmentStatus.CONFIRMED:
+            continue
+        assignment.release(now, reason)
+        reminders.cancel_for(session, assignment)
+        request.apply(Action.TAKE_OFF, acting.actor, note=reason, at=now,
+                      details={"volunteer": volunteer.id})
+        _new_round(request)
+        tell_agency(session, request, "assignments/withdrawn_agency")
+        reopened.append(request)
+    if waiting or upcoming:
+        counts.mark_stale(session, volunteer.office_id)
+    if reopened:
+        mail_coordinators(session, volunteer.office_id, "assignments/volunteer_left", volunteer=volunteer,
+                          requests=reopened, urls=[external_url("matching.show_candidates", request_id=r.id)
+                                                   for r in reopened])
+    if waiting or upcoming:
+        record_by(session, acting, "volunteer.taken_off", subject=volunteer, office_id=volunteer.office_id,
+                  details={"offers": list(waiting), "assignments": list(upcoming)})
+    return reopened
 
-def record_outcome(session: Session, actor: User, assignment_id: int, *, took_place: bool, minutes: int | None,
-                   travel_km: float | None, note: str, now: dt.datetime) -> Assignment:
+
+def record_outcome(session: Session, acting: Acting, assignment_id: int, *, took_place: bool, minutes: int | None,
+                   travel_km: float | None, note: str) -> Assignment:
     """After the appointment: it took place (with time and travel, for the allowance) or it did not."""
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise OfferError(_("This assignment no longer exists."))
-    request = lock_request(session, assignment.request_id)
-    session.refresh(assignment)
+    now, actor = acting.now, acting.actor
+    assignment, request = lock_assignment(session, assignment_id)
     if assignment.status is not AssignmentStatus.CONFIRMED or request.status is not RequestStatus.CONFIRMED:
         raise OfferError(_("This assignment has already been recorded or has ended."))
     if assignment.starts_at > now:
@@ -132,17 +204,17 @@ def record_outcome(session: Session, actor: User, assignment_id: int, *, took_pl
     if took_place:
         if not minutes:
             raise OfferError(_("Please enter how long it took."), "minutes")
-        assignment.status, assignment.completed_at = AssignmentStatus.COMPLETED, now
-        assignment.actual_minutes, assignment.travel_km = minutes, travel_km
+        assignment.complete(now, minutes, travel_km)
         request.apply(Action.COMPLETE, actor, note=note.strip(), at=now,
                       details={"minutes": minutes, "travel_km": travel_km})
     else:
         if not note.strip():
             raise OfferError(_("Please say what happened."), "note")
-        assignment.status, assignment.ended_at, assignment.end_reason = AssignmentStatus.CANCELLED, now, note.strip()
+        assignment.cancel(now, note)
         request.cancel_reason = note.strip()
-        request.apply(Action.CANCEL, actor, note=note.strip(), at=now, details={"did_not_take_place": True})
+        request.apply(Action.CANCEL, actor, note=note.strip(), at=now,
+                      details={"did_not_take_place": True})
     reminders.cancel_for(session, assignment)
-    record(session, "assignment.recorded", actor=actor, subject=assignment, office_id=request.office_id,
-           details={"took_place": took_place, "minutes": minutes, "travel_km": travel_km})
+    record_by(session, acting, "assignment.recorded", subject=assignment, office_id=request.office_id,
+              details={"took_place": took_place, "minutes": minutes, "travel_km": travel_km})
     return assignment

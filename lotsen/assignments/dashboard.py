@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from lotsen.assignments.models import Offer, OfferStatus
+from lotsen.assignments.lifecycle import OfferStatus
+from lotsen.assignments.models import Offer
 from lotsen.auth.models import User
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest, RequestKind
@@ -81,6 +82,8 @@ def overview(session: Session, actor: User, filters: Filters, *, now: dt.datetim
                                                               OfferStatus.ACCEPTED]))
                 .options(selectinload(Offer.volunteer))):
             row = rows[offer.request_id]
+            if offer.round != row.request.round:
+                continue  # answers of an earlier round of asking
             if offer.status is OfferStatus.OPEN:
                 row.open_offers += 1
             elif offer.status is OfferStatus.DECLINED:

@@ -40,8 +40,9 @@ class OfferForm(FlaskForm):
                              render_kw={"inputmode": "numeric"})
     wave_interval_minutes = IntegerField(_l("Next wave after (minutes)"), validators=[
         Optional(), NumberRange(min=15, max=2880, message=NUMBER)], render_kw={"inputmode": "numeric"})
-    note = TextAreaField(_l("Why you ask a near miss"), validators=[Optional(), Length(max=1000)],
-                         description=_l("Needed only when you ask someone who misses a condition."))
+    note = TextAreaField(_l("Why you ask them anyway"), validators=[Optional(), Length(max=1000)],
+                         description=_l("Needed only when you ask a near miss, or someone who stepped back from "
+                                        "this very date."))
 
 
 class DeclineForm(FlaskForm):
@@ -72,3 +73,12 @@ class RecordForm(FlaskForm):
         Optional(), NumberRange(min=0, max=500, message=NUMBER)], render_kw={"inputmode": "decimal"})
     note = TextAreaField(_l("Note for the office"), validators=[Optional(), Length(max=1000)],
                          description=_l("If it did not take place, please say why."))
+
+
+class CloseForm(FlaskForm):
+    reason = SelectField(_l("Why can it not be filled?"), validators=[required()])
+    note = TextAreaField(_l("Note for the office"), validators=[Optional(), Length(max=1000)],
+                         description=_l("Needed for “Other reason”."))
+    alternative = TextAreaField(_l("What the agency can do instead"), validators=[Optional(), Length(max=1000)],
+                                description=_l("For example a professional interpreting service, or interpreting by "
+                                               "phone or video. The agency reads this."))

@@ -39,6 +39,11 @@ def record(
     return event
 
 
+def record_by(session: Session, acting, action: str, **fields) -> AuditEvent:
+    """``record`` for a service that was told who acts and from where (``lotsen.acting.Acting``)."""
+    return record(session, action, actor=acting.actor, ip_address=acting.address, **fields)
+
+
 def list_events(session: Session, viewer: User, *, action: str = "", page: int = 1, per_page: int = 50):
     """Events the viewer may read, newest first, with the total count."""
     query = select(AuditEvent)

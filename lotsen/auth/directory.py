@@ -12,6 +12,18 @@ from lotsen.offices.models import Agency, Office
 PER_PAGE = 50
 
 
+def coordinators_of(session: Session, office_id: int) -> list[User]:
+    """The office's active coordinators, who get its alerts."""
+    return list(session.scalars(select(User).where(
+        User.office_id == office_id, User.role == Role.COORDINATOR, User.status == UserStatus.ACTIVE)
+        .order_by(User.id)))
+
+
+def names(session: Session, user_ids) -> dict[int, str]:
+    """Users' names by id."""
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(list(user_ids)))).all())
+
+
 def search_users(session: Session, actor: User, *, q: str = "", role: str = "", status: str = "", page: int = 1):
     """The users the actor manages, filtered, by name; returns (users, total)."""
     query = visible_users(actor)

@@ -113,6 +113,16 @@ class User(Base):
     def is_pending(self) -> bool:
         return self.status is UserStatus.PENDING
 
+    @property
+    def is_invited(self) -> bool:
+        """Invited, and has not set a password yet."""
+        return self.status is UserStatus.INVITED
+
+    @property
+    def can_sign_in(self) -> bool:
+        """The account is fully active (not invited, pending or deactivated)."""
+        return self.status is UserStatus.ACTIVE
+
     def can_deactivate(self) -> bool:
         return self.status in (UserStatus.ACTIVE, UserStatus.PENDING, UserStatus.INVITED)
 

@@ -9,8 +9,16 @@ from lotsen.auth.models import Role, User
 from lotsen.offices.models import Agency, Office, agency_offices
 
 
+def coordinates(actor: User | None, office_id: int | None) -> bool:
+    """An admin, or a coordinator of this office: who may run the office's pool and requests."""
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    return actor.is_admin or (actor.role is Role.COORDINATOR and office_id is not None
+                              and actor.office_id == office_id)
+
+
 def can_manage_office(actor: User, office: Office) -> bool:
-    return actor.is_admin or (actor.role is Role.COORDINATOR and actor.office_id == office.id)
+    return coordinates(actor, office.id)
 
 
 def can_manage_agency(actor: User, agency: Agency) -> bool:

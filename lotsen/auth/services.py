@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from lotsen import clock
 from lotsen.audit.services import record
+from lotsen.auth.directory import coordinators_of
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password, needs_rehash, verify_password
 from lotsen.auth.permissions import can_manage_user, grantable_roles
@@ -58,16 +59,6 @@ def _set_password(user: User, password: str) -> None:
     user.revoke_sessions()
 
 
-def _coordinators(session: Session, office_id: int) -> list[User]:
-    return list(
-        session.scalars(
-            select(User).where(
-                User.office_id == office_id, User.role == Role.COORDINATOR, User.status == UserStatus.ACTIVE
-            )
-        )
-    )
-
-
 def register_volunteer(session: Session, *, office: Office, name: str, email: str, password: str, locale: str) -> User | None:
     """Create a pending volunteer; a coordinator of the office vets them later.
 
@@ -87,7 +78,7 @@ def register_volunteer(session: Session, *, office: Office, name: str, email: st
     profile_of(session, user)
     record(session, "user.registered", actor=user, subject=user, office_id=office.id)
     queue_mail(session, user.email, "auth/registration_received", user.locale, user=user, office=office)
-    for coordinator in _coordinators(session, office.id):
+    for coordinator in coordinators_of(session, office.id):
         queue_mail(session, coordinator.email, "auth/registration_to_vet", coordinator.locale, volunteer=user,
                    url=external_url("users.show_user", user_id=user.id))
     return user

@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from lotsen import db
+from lotsen.assignments import changes
 from lotsen.auth import directory, forms, services
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import can_manage_user, grantable_roles
 from lotsen.forms import options
-from lotsen.i18n import _
+from lotsen.i18n import _, ngettext
 from lotsen.offices.models import Agency, Office
-from lotsen.web import roles_required, show_error
+from lotsen.web import acting, load, roles_required, show_error
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 MANAGERS = (Role.COORDINATOR, Role.ADMIN)
 
 
-def _managed_user_or_404(user_id: int) -> User:
-    user = db.session().get(User, user_id)
-    # Someone outside the actor's reach is reported as missing, not as forbidden.
-    if user is None or not can_manage_user(current_user, user):
-        abort(404)
-    return user
+def _managed_user(user_id: int) -> User:
+    """Someone the signed-in manager may manage (anyone else is reported as missing, not as forbidden)."""
+    return load(User, user_id, lambda user: can_manage_user(current_user, user))
 
 
 @bp.route("/")
@@ -72,12 +70,12 @@ def invite_user():
 @roles_required(*MANAGERS)
 def show_user(user_id: int):
     """One person's account and the actions a manager can take on it."""
-    user = _managed_user_or_404(user_id)
+    user = _managed_user(user_id)
     return render_template("users/show.html", user=user, action_form=FlaskForm())
 
 
 def _account_action(user_id: int, action, message: str):
-    user = _managed_user_or_404(user_id)
+    user = _managed_user(user_id)
     try:
         action(db.session(), current_user, user)
     except services.AccountError as error:
@@ -90,8 +88,19 @@ def _account_action(user_id: int, action, message: str):
 @bp.route("/<int:user_id>/deactivate", methods=["POST"])
 @roles_required(*MANAGERS)
 def deactivate_user(user_id: int):
-    """Lock an account; its open sessions end at once."""
-    return _account_action(user_id, services.deactivate_user, _("%(name)s can no longer sign in."))
+    """Lock an account; its open sessions end at once. A volunteer's waiting offers are withdrawn and their
+    assignments ahead reopen for someone else."""
+
+    def deactivate(session, actor, user):
+        services.deactivate_user(session, actor, user)
+        if user.role is Role.VOLUNTEER:
+            reopened = changes.take_off(session, acting(), user, _("The volunteer's account was deactivated."))
+            if reopened:
+                flash(ngettext("%(num)d request needs a volunteer again; the coordinators have been told.",
+                               "%(num)d requests need a volunteer again; the coordinators have been told.",
+                               len(reopened)), "warning")
+
+    return _account_action(user_id, deactivate, _("%(name)s can no longer sign in."))
 
 
 @bp.route("/<int:user_id>/reactivate", methods=["POST"])
@@ -112,7 +121,7 @@ def vet_user(user_id: int):
 @roles_required(*MANAGERS)
 def resend_invitation(user_id: int):
     """Send the invitation link again to someone who has not set a password yet."""
-    user = _managed_user_or_404(user_id)
+    user = _managed_user(user_id)
     if user.status is not UserStatus.INVITED:
         flash(_("This person has already accepted the invitation."), "error")
     else:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from lotsen import clock, db, languages
-from lotsen.assignments import services as assignments
+from lotsen.assignments import queries as assignments
 from lotsen.auth import directory
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import visible_agencies, visible_users

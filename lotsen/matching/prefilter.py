@@ -71,7 +71,9 @@ def prefilter(request: HelpRequest, office: Office, zone: str = "Europe/Berlin",
     if now is not None:
         # The rules refuse less notice than asked for, in real hours: whole hours suffice for the integer column.
         ahead = request.starts_at.astimezone(dt.timezone.utc) - now.astimezone(dt.timezone.utc)
-        query = query.where(VolunteerProfile.min_notice_hours <= ahead // dt.timedelta(hours=1))
+        enough = VolunteerProfile.min_notice_hours <= ahead // dt.timedelta(hours=1)
+        # For an urgent request, those on the on-call list need no notice.
+        query = query.where(or_(enough, VolunteerProfile.short_notice.is_(True)) if request.is_urgent else enough)
     if request.mode is Mode.ON_SITE and request.latitude is not None:
         query = query.where(*_within_reach(request.latitude, request.longitude))
     return query

@@ -42,8 +42,10 @@ class Reason(str, enum.Enum):
     GENDER = "gender"
 
 
-# Constraints a coordinator may knowingly stretch for one request ("near misses").
+# Constraints a coordinator may knowingly stretch for one request ("near misses"); for an urgent request
+# the volunteer's minimum notice too (they may still be glad to help; the coordinator asks and says why).
 SOFTABLE = frozenset({Reason.TOO_FAR, Reason.UNAVAILABLE})
+SOFTABLE_WHEN_URGENT = SOFTABLE | {Reason.SHORT_NOTICE}
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Need:
     series_id: int | None = None
     client_reference: str = ""
     zone: str = "Europe/Berlin"
+    is_urgent: bool = False  # same-day help: notice is stretchable, the on-call list ranks first
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,7 @@ class Candidate:
     count_month: int = 0  # ... and month
     recent_30d: int = 0
     min_notice_hours: int = 0
+    short_notice: bool = False  # on the office's on-call list: urgent requests need no notice from them
     gender: str = ""
     served_series: bool = False  # took earlier dates of the same series
     served_client: bool = False  # took earlier requests with the same client reference
@@ -140,6 +144,7 @@ class Ranked:
     parts: dict[str, float]  # weighted contribution of each part
     distance_km: float | None
     level: str
+    on_call: bool = False  # ranked first because the request is urgent and they take short notice
 
 
 @dataclass(frozen=True)
@@ -181,6 +186,7 @@ class _Judge:
         self.ahead = self.starts_at - utc(now)
         self.on_site = need.mode == "on_site"
         self.near_miss_slack = dt.timedelta(minutes=settings.near_miss_minutes)
+        self.softable = SOFTABLE_WHEN_URGENT if need.is_urgent else SOFTABLE
         self._unwidened: tuple | None = None  # see interval()
         self._steady: tuple | None = None
 
@@ -257,7 +263,8 @@ class _Judge:
             found.append(Reason.WEEKLY_LIMIT)
         if candidate.max_per_month is not None and candidate.count_month >= candidate.max_per_month:
             found.append(Reason.MONTHLY_LIMIT)
-        if self.ahead < dt.timedelta(hours=candidate.min_notice_hours):
+        if self.ahead < dt.timedelta(hours=candidate.min_notice_hours) and not (need.is_urgent and
+                                                                                 candidate.short_notice):
             found.append(Reason.SHORT_NOTICE)
         if need.gender and candidate.gender != need.gender:
             found.append(Reason.GENDER)
@@ -265,8 +272,10 @@ class _Judge:
 
     def near_miss(self, candidate: Candidate, failed: list[Reason], distance: float | None) -> bool:
         """A single soft failure that the allowed slack would cure."""
-        if len(failed) != 1 or failed[0] not in SOFTABLE:
+        if len(failed) != 1 or failed[0] not in self.softable:
             return False
+        if failed[0] is Reason.SHORT_NOTICE:
+            return self.ahead > dt.timedelta(0)
         if failed[0] is Reason.TOO_FAR:
             return distance <= candidate.radius_km + self.settings.near_miss_km
         return covered(candidate.windows, candidate.extra_dates, self.interval(distance)[2], self.near_miss_slack)
@@ -311,8 +320,10 @@ def rank(need: Need, candidates: list[Candidate], now: dt.datetime, settings: Se
             excluded.append(Excluded(candidate.volunteer_id, tuple(failed), distance,
                                      judge.near_miss(candidate, failed, distance)))
         else:
-            ranked.append(_score(need, candidate, settings, distance))
-    ranked.sort(key=lambda r: (-r.score, r.distance_km if r.distance_km is not None else 0.0,
+            entry = _score(need, candidate, settings, distance)
+            entry.on_call = need.is_urgent and candidate.short_notice
+            ranked.append(entry)
+    ranked.sort(key=lambda r: (not r.on_call, -r.score, r.distance_km if r.distance_km is not None else 0.0,
                                r.volunteer_id))
     excluded.sort(key=lambda e: (len(e.reasons), e.volunteer_id))
     return Outcome(ranked, excluded)

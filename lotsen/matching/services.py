@@ -35,7 +35,7 @@ COLUMNS = (
     VolunteerProfile.declaration_signed_on.is_not(None), VolunteerProfile.certificate_checked_on,
     cast(VolunteerProfile.topics_excluded, Text), VolunteerProfile.latitude, VolunteerProfile.longitude,
     VolunteerProfile.travel_radius_km, VolunteerProfile.max_per_week, VolunteerProfile.max_per_month,
-    VolunteerProfile.min_notice_hours, type_coerce(VolunteerProfile.gender, String),
+    VolunteerProfile.min_notice_hours, VolunteerProfile.short_notice, type_coerce(VolunteerProfile.gender, String),
     type_coerce(VolunteerLanguage.level, String), cast(VolunteerLanguage.varieties, Text),
 )
 ID, LATITUDE, LONGITUDE = 0, 13, 14  # positions in COLUMNS
@@ -59,7 +59,8 @@ def need_for(request: HelpRequest, zone: str = "Europe/Berlin") -> rules.Need:
     return rules.Need(kind=request.kind.value, language=request.language, mode=request.mode.value,
                       starts_at=request.starts_at, ends_at=request.ends_at, topic=request.topic.value, place=place,
                       variety=request.variety, gender=request.gender_preference.value if request.gender_preference
-                      else "", series_id=request.series_id, client_reference=request.client_reference, zone=zone)
+                      else "", series_id=request.series_id, client_reference=request.client_reference, zone=zone,
+                      is_urgent=request.is_urgent)
 
 
 def match(session: Session, request: HelpRequest, now: dt.datetime, zone: str = "Europe/Berlin") -> rules.Outcome:
@@ -137,7 +138,7 @@ def _build(request: HelpRequest, office: Office, rows, found: facts.Facts) -> li
     candidates, spoken = [], {}  # the same (read-only) language entry for all who speak it alike
     for (volunteer_id, is_guide, is_interpreter, on_site, by_phone, by_video, is_vetted, is_active, paused,
          paused_until, declaration_signed, checked, topics_excluded, latitude, longitude, radius_km, max_per_week,
-         max_per_month, min_notice_hours, gender, level, varieties) in rows:
+         max_per_month, min_notice_hours, short_notice, gender, level, varieties) in rows:
         week, month, recent = counts.get(volunteer_id, no_counts)
         candidates.append(rules.Candidate(
             volunteer_id=volunteer_id,
@@ -153,7 +154,8 @@ def _build(request: HelpRequest, office: Office, rows, found: facts.Facts) -> li
             windows=windows.get(volunteer_id, nothing), extra_dates=extra_dates.get(volunteer_id, nothing),
             absences=absences.get(volunteer_id, nothing), busy=busy.get(volunteer_id, nothing),
             max_per_week=max_per_week, max_per_month=max_per_month, count_week=week, count_month=month,
-            recent_30d=recent, min_notice_hours=min_notice_hours, gender=gender or "",
+            recent_30d=recent, min_notice_hours=min_notice_hours, short_notice=bool(short_notice),
+            gender=gender or "",
             served_series=volunteer_id in found.served_series, served_client=volunteer_id in found.served_client))
     return candidates
 

@@ -18,6 +18,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from lotsen import clock, db
+from lotsen.auth.directory import coordinators_of
+from lotsen.auth.models import UserStatus
 from lotsen.notifications import kinds
 from lotsen.notifications.mail import MailSettings, Transport, build, render
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
@@ -64,6 +66,21 @@ def queue_mail(session: Session, to: str, template: str, locale: str, *, key: st
                             due_at=due_at, status=OutboxStatus.PENDING)
     session.add(message)
     return message
+
+
+def mail_user(session: Session, user, template: str, *, office_id: int | None = None,
+              **context) -> OutboxMessage | None:
+    """Queue a mail to a user with an active account, in their language (nothing for anyone else)."""
+    if user is None or user.status is not UserStatus.ACTIVE or not user.email:
+        return None
+    return queue_mail(session, user.email, template, user.locale, to_user=user, office_id=office_id, recipient=user,
+                      **context)
+
+
+def mail_coordinators(session: Session, office_id: int, template: str, **context) -> int:
+    """Queue a mail to each of the office's coordinators; returns how many were queued."""
+    return sum(mail_user(session, coordinator, template, office_id=office_id, **context) is not None
+               for coordinator in coordinators_of(session, office_id))
 
 
 def cancel(session: Session, subject: str, kinds_: tuple[str, ...] = ()) -> int:
@@ -168,4 +185,4 @@ def deliver_due(app, *, now: dt.datetime | None = None, worker: str | None = Non
     return counts
 
 
-__all__ = ["cancel", "claim", "deliver_due", "queue_mail", "retry"]
+__all__ = ["cancel", "claim", "deliver_due", "mail_coordinators", "mail_user", "queue_mail", "retry"]

@@ -15,13 +15,14 @@ from lotsen.assignments import calendar
 from lotsen.assignments.models import Assignment, AssignmentStatus
 from lotsen.audit.services import record
 from lotsen.auth.models import Role, User
+from lotsen.auth.permissions import coordinates
 from lotsen.notifications import kinds, outbox
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.forms import options
 from lotsen.i18n import _, _l
 from lotsen.offices.forms import CheckboxListField
 from lotsen.urls import domain, external_url
-from lotsen.web import any_user, public, roles_required
+from lotsen.web import any_user, load, public, roles_required
 
 bp = Blueprint("notifications", __name__)
 FEED_DAYS = 90  # how far back the calendar feed reaches
@@ -109,9 +110,7 @@ def list_outbox():
 @roles_required(Role.COORDINATOR, Role.ADMIN)
 def retry_message(message_id: int):
     """Send a failed mail again at the worker's next tick."""
-    message = db.session().get(OutboxMessage, message_id)
-    if message is None or not (current_user.is_admin or message.office_id == current_user.office_id):
-        abort(404)
+    message = load(OutboxMessage, message_id, lambda m: coordinates(current_user, m.office_id))
     if message.status is OutboxStatus.FAILED:
         outbox.retry(db.session(), message, clock.now())
         record(db.session(), "outbox.retry", actor=current_user, subject=message, office_id=message.office_id)

@@ -1,6 +1,6 @@
 """The worker process: APScheduler ticks, and every tick runs the due jobs, each in its own transaction.
 
-Jobs are plain functions ``job(session, now=..., zone=...)`` over rows (offers past expiry, waves
+Jobs are plain functions ``job(session, acting)`` over rows (offers past expiry, waves
 due, requests past their start); they hold no state between ticks, so a restart loses nothing and
 two workers at once do no harm (each job locks the rows it changes).
 The scheduler runs only here: never inside ``create_app`` and never once per web worker.
@@ -13,29 +13,35 @@ import logging
 from collections.abc import Callable
 
 from lotsen import clock, db
+from lotsen.acting import Acting
 from lotsen.notifications import outbox
 
 log = logging.getLogger(__name__)
 
 
 def jobs(*, fast: bool, slow: bool) -> list[tuple[str, Callable]]:
-    """The jobs of a tick: ``fast`` ones run every few seconds; ``slow`` ones look at the whole pool (hourly)."""
+    """The jobs of a tick: ``fast`` ones run every few seconds; ``slow`` ones look at the whole pool (hourly).
+
+    Each is ``job(session, acting)``: Lotsen itself acts, at the tick's ``now``.
+    """
     from lotsen.assignments import offering
+    from lotsen.matching import counts
     from lotsen.reminders import services as reminders
     from lotsen.requests import services as requests
 
     every_tick = [
-        ("expire_offers", lambda session, now, zone: offering.expire_offers(session, now=now)),
-        ("advance_waves", lambda session, now, zone: offering.advance_waves(session, now=now, zone=zone)),
-        ("mark_unfilled", lambda session, now, zone: requests.mark_unfilled(session, now=now)),
-        ("unfilled_alerts", lambda session, now, zone: reminders.unfilled_alerts(session, now=now)),
-        ("refresh_candidate_counts", lambda session, now, zone: offering.refresh_candidate_counts(session, now=now, zone=zone)),
+        ("expire_offers", offering.expire_offers),
+        ("advance_waves", offering.advance_waves),
+        ("mark_unfilled", lambda session, acting: requests.mark_unfilled(session, now=acting.now)),
+        ("unfilled_alerts", lambda session, acting: reminders.unfilled_alerts(session, now=acting.now)),
+        ("refresh_candidate_counts", lambda session, acting: counts.refresh_stale(session, now=acting.now,
+                                                                                  zone=acting.zone)),
     ]
     hourly = [
-        ("availability_checks", lambda session, now, zone: reminders.availability_checks(session, now=now,
-                                                                                           zone=zone)),
-        ("certificate_warnings", lambda session, now, zone: reminders.certificate_warnings(session, now=now,
-                                                                                             zone=zone)),
+        ("availability_checks", lambda session, acting: reminders.availability_checks(session, now=acting.now,
+                                                                                      zone=acting.zone)),
+        ("certificate_warnings", lambda session, acting: reminders.certificate_warnings(session, now=acting.now,
+                                                                                        zone=acting.zone)),
     ]
     return (every_tick if fast else []) + (hourly if slow else [])
 
@@ -45,11 +51,11 @@ def tick(app, now: dt.datetime | None = None, *, fast: bool = True, slow: bool =
     done = {}
     with app.app_context():
         now = now or clock.now()
-        zone = app.config["TIMEZONE"]
+        acting = Acting(None, now, app.config["TIMEZONE"], "worker")
         for name, job in jobs(fast=fast, slow=slow):
             session = db.begin_writing(app.extensions["lotsen.sessionmaker"]())
             try:
-                done[name] = job(session, now, zone) or 0
+                done[name] = job(session, acting) or 0
                 session.commit()
             except Exception:
                 session.rollback()

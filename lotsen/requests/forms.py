@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField,
+                     TextAreaField, TimeField)
+from wtforms.validators import Email, Length, NumberRange, Optional
 
 from lotsen import languages as catalogue
-from lotsen.forms import options, postcode_field, required
+from lotsen.forms import options, postcode_field, required, strip
 from lotsen.i18n import _l
 from lotsen.offices.forms import CheckboxListField
 from lotsen.offices.settings import ExcludedSetting
@@ -56,6 +57,16 @@ class RequestForm(FlaskForm):
         Optional(), NumberRange(min=2, max=26, message=_l("Enter a number between %(min)s and %(max)s."))],
         render_kw={"inputmode": "numeric"})
     confirm_duplicate = BooleanField(_l("File it anyway"))
+    # When the office files for an agency (taken by phone or mail): whom the agency's side is told through.
+    inform_user_id = SelectField(_l("Person at the agency to inform"), validators=[Optional()],
+                                 description=_l("Confirmations, changes and cancellations go to this person."))
+    inform_name = StringField(_l("Or another contact: name"), validators=[Optional(), Length(max=200)])
+    inform_email = StringField(_l("Contact's email address"), validators=[
+        Optional(), Email(message=_l("Enter a valid email address."), check_deliverability=False), Length(max=254)],
+        filters=[strip], render_kw={"inputmode": "email", "spellcheck": "false", "autocomplete": "off"})
+    inform_phone = StringField(_l("Contact's phone"), validators=[Optional(), Length(max=50)],
+                               render_kw={"inputmode": "tel"})
+    submission_key = HiddenField()  # the form's one-time token: sent twice, it files once
 
     def set_varieties(self) -> None:
         self.variety.choices = options([("", _l("Any"))] + [
@@ -68,6 +79,7 @@ class EditRequestForm(RequestForm):
     count = None
     agency_id = None
     office_id = None
+    submission_key = None
 
 
 class CancelForm(FlaskForm):

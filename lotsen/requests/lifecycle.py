@@ -34,6 +34,13 @@ class RequestStatus(TitledEnum):
         """Still to happen: open, offered or confirmed."""
         return self in ACTIVE
 
+    @property
+    def tone(self) -> str:
+        """How a badge shows it: "active" (has its volunteer), "deactivated" (ended without), or "pending"."""
+        if self in (RequestStatus.CONFIRMED, RequestStatus.COMPLETED):
+            return "active"
+        return "deactivated" if self in (RequestStatus.CANCELLED, RequestStatus.UNFILLED) else "pending"
+
 
 class Action(str, enum.Enum):
     CREATE = "create"
@@ -43,10 +50,13 @@ class Action(str, enum.Enum):
     RELEASE = "release"  # an acceptance was not confirmed; other offers stay open
     CONFIRM = "confirm"
     REASSIGN = "reassign"
-    REOPEN = "reopen"  # the volunteer withdrew, or all offers lapsed
+    REOPEN = "reopen"  # no open offer is left
     COMPLETE = "complete"
     CANCEL = "cancel"
     MARK_UNFILLED = "mark_unfilled"
+    CLOSE = "close"  # the coordinator closes it: it cannot be filled
+    STEP_BACK = "step_back"  # the confirmed volunteer cannot come after all
+    TAKE_OFF = "take_off"  # the office took the confirmed volunteer off it (account deactivated or deleted)
     # Steps that leave the status as it is, kept in the history all the same.
     DECLINE = "decline"
     WITHDRAW_OFFER = "withdraw_offer"
@@ -72,7 +82,6 @@ TRANSITIONS: dict[tuple[RequestStatus, Action], RequestStatus] = {
     (S.ACCEPTED, A.CONFIRM): S.CONFIRMED,
     (S.CONFIRMED, A.REASSIGN): S.CONFIRMED,
     (S.OFFERED, A.REOPEN): S.OPEN,
-    (S.CONFIRMED, A.REOPEN): S.OPEN,
     (S.CONFIRMED, A.COMPLETE): S.COMPLETED,
     (S.OPEN, A.CANCEL): S.CANCELLED,
     (S.OFFERED, A.CANCEL): S.CANCELLED,
@@ -81,11 +90,43 @@ TRANSITIONS: dict[tuple[RequestStatus, Action], RequestStatus] = {
     (S.OPEN, A.MARK_UNFILLED): S.UNFILLED,
     (S.OFFERED, A.MARK_UNFILLED): S.UNFILLED,
     (S.ACCEPTED, A.MARK_UNFILLED): S.UNFILLED,
+    (S.OPEN, A.CLOSE): S.UNFILLED,
+    (S.OFFERED, A.CLOSE): S.UNFILLED,
+    (S.ACCEPTED, A.CLOSE): S.UNFILLED,
+    (S.CONFIRMED, A.STEP_BACK): S.OPEN,
+    (S.CONFIRMED, A.TAKE_OFF): S.OPEN,
 }
 
 
+class UnfilledReason(TitledEnum):
+    """Why a request ended without a volunteer (kept for the reports)."""
+
+    NO_LANGUAGE = "no_language"
+    NO_ONE_FREE = "no_one_free"
+    SETTING_UNSUITABLE = "setting_unsuitable"
+    OTHER = "other"
+    START_PASSED = "start_passed"  # set by Lotsen itself when the start passed unfilled
+
+    @classmethod
+    def titles(cls):
+        return {
+            cls.NO_LANGUAGE: _l("Nobody in the pool speaks the language"),
+            cls.NO_ONE_FREE: _l("Nobody is free at that time"),
+            cls.SETTING_UNSUITABLE: _l("The setting is not suitable for lay volunteers"),
+            cls.OTHER: _l("Other reason"),
+            cls.START_PASSED: _l("The start passed without a confirmed volunteer"),
+        }
+
+    @classmethod
+    def closing(cls) -> list[UnfilledReason]:
+        """The reasons a coordinator can give."""
+        return [cls.NO_LANGUAGE, cls.NO_ONE_FREE, cls.SETTING_UNSUITABLE, cls.OTHER]
+
+
 class TransitionError(Exception):
-    def __init__(self, status: RequestStatus, action: Action):
+    """A step a life cycle does not allow (a programming error if it reaches a user: check ``can_*`` first)."""
+
+    def __init__(self, status: enum.Enum, action: enum.Enum):
         super().__init__(f"{action.value} is not allowed when {status.value}")
         self.status, self.action = status, action
 
@@ -115,6 +156,9 @@ ACTION_TITLES = {
     Action.COMPLETE: _l("Completed"),
     Action.CANCEL: _l("Cancelled"),
     Action.MARK_UNFILLED: _l("Start passed without a confirmed volunteer"),
+    Action.CLOSE: _l("Closed: cannot be filled"),
+    Action.STEP_BACK: _l("The volunteer stepped back"),
+    Action.TAKE_OFF: _l("The volunteer was taken off by the office"),
     Action.DECLINE: _l("A volunteer declined"),
     Action.WITHDRAW_OFFER: _l("Offer withdrawn"),
     Action.EXPIRE: _l("Offers expired unanswered"),

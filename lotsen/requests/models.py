@@ -8,12 +8,13 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, SmallIn
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lotsen import clock
-from lotsen.auth.models import User
+from lotsen.auth.models import Role, User
+from lotsen.auth.permissions import coordinates
 from lotsen.db import Base, UTCDateTime
 from lotsen.enums import TitledEnum, enum_column
 from lotsen.i18n import _l
 from lotsen.offices.models import Agency, Office
-from lotsen.requests.lifecycle import Action, RequestStatus, next_status
+from lotsen.requests.lifecycle import Action, RequestStatus, UnfilledReason, can, next_status
 from lotsen.volunteers.models import Gender, Mode, Topic
 
 
@@ -85,11 +86,24 @@ class HelpRequest(Base):
     client_reference: Mapped[str] = mapped_column(String(60), default="", index=True)
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     contact_phone: Mapped[str] = mapped_column(String(50), default="")
+    # Whom the agency's side is told of confirmations, changes and cancellations: a caseworker of the agency,
+    # or (a request taken by phone or mail) a contact with name, email and phone. See ``informs``.
+    inform_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    inform_name: Mapped[str] = mapped_column(String(200), default="")
+    inform_email: Mapped[str] = mapped_column(String(254), default="")
+    inform_phone: Mapped[str] = mapped_column(String(50), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     is_urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus), default=RequestStatus.OPEN)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     cancelled_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Why it ended without a volunteer (for the reports), and the coordinator's words when they closed it.
+    unfilled_reason: Mapped[UnfilledReason | None] = mapped_column(enum_column(UnfilledReason))
+    unfilled_note: Mapped[str] = mapped_column(Text, default="")
+    # Rounds of asking: a volunteer stepping back starts a new one, in which everyone may be asked afresh.
+    round: Mapped[int] = mapped_column(SmallInteger, default=1)
+    # The filing form's one-time token: the same form sent twice (two tabs, a double click) files once.
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Offering in waves: the next ``wave_size`` candidates are asked at ``next_wave_at`` if nobody accepted.
     wave_size: Mapped[int | None] = mapped_column(SmallInteger)
     wave_interval_minutes: Mapped[int | None] = mapped_column(SmallInteger)
@@ -102,7 +116,8 @@ class HelpRequest(Base):
 
     office: Mapped[Office] = relationship()
     agency: Mapped[Agency] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    inform_user: Mapped[User | None] = relationship(foreign_keys=[inform_user_id])
     series: Mapped[RequestSeries | None] = relationship(back_populates="requests")
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", cascade="all, delete-orphan", order_by="(RequestEvent.at, RequestEvent.id)"
@@ -122,11 +137,40 @@ class HelpRequest(Base):
         self.counted_at = None  # count its candidates afresh
         return event
 
-    def can_edit(self) -> bool:
-        return self.status is RequestStatus.OPEN
+    # Predicates: the server and the templates ask the same ones.
+    def can_view(self, user: User | None) -> bool:
+        """The agency's caseworkers, the office's coordinators, admins."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return False
+        return (user.role is Role.CASEWORKER and user.agency_id == self.agency_id) or coordinates(user,
+                                                                                                  self.office_id)
 
-    def can_cancel(self) -> bool:
-        return self.status.is_active
+    def can_coordinate(self, user: User | None) -> bool:
+        return coordinates(user, self.office_id)
+
+    def can_edit(self, user: User | None) -> bool:
+        """Changed while nobody has been asked yet, by whoever may see it."""
+        return self.status is RequestStatus.OPEN and self.can_view(user)
+
+    def can_cancel(self, user: User | None) -> bool:
+        return self.status.is_active and self.can_view(user)
+
+    def can_offer(self, user: User | None, now: dt.datetime) -> bool:
+        return can(self.status, Action.OFFER) and self.starts_at > now and self.can_coordinate(user)
+
+    def can_close(self, user: User | None) -> bool:
+        """Closed as not fillable by the office."""
+        return can(self.status, Action.CLOSE) and self.can_coordinate(user)
+
+    def can_reassign(self, user: User | None, now: dt.datetime) -> bool:
+        return can(self.status, Action.REASSIGN) and self.starts_at > now and self.can_coordinate(user)
+
+    @property
+    def place_key(self) -> str:
+        """Where it happens, as compared to decide whether an earlier decline still holds."""
+        if self.mode is not Mode.ON_SITE:
+            return self.mode.value
+        return " | ".join([self.mode.value, self.street.strip(), self.postcode.strip(), self.town.strip()])
 
 
 class RequestEvent(Base):

@@ -5,22 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask_babel import format_date
+from flask_babel import format_date, format_datetime
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from lotsen import languages as catalogue
 from lotsen.audit.services import record
-from lotsen.auth.models import Role, User
+from lotsen.auth.models import Role, User, UserStatus
 from lotsen.errors import DomainError
 from lotsen.geo import services as places
-from lotsen.i18n import _
+from lotsen.i18n import _, _l
+from lotsen.matching import counts
+from lotsen.notifications.outbox import mail_coordinators
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, Office
-from lotsen.requests.lifecycle import ACTIVE, Action, RequestStatus, can
+from lotsen.requests.informing import is_informed_person, tell_agency
+from lotsen.requests.lifecycle import ACTIVE, Action, RequestStatus, UnfilledReason, can
 from lotsen.requests.models import HelpRequest, Recurrence, RequestKind, RequestSeries
 from lotsen.requests.timing import NonexistentTime, earliest_regular_day, repeat, to_utc
+from lotsen.urls import external_url
 from lotsen.volunteers.models import Gender, Mode, Topic
 
 MAX_SERIES = 26
@@ -28,6 +33,14 @@ MAX_SERIES = 26
 
 class RequestError(DomainError):
     """A request the rules refuse."""
+
+
+class AlreadyFiled(RequestError):
+    """The same form was sent before (a second tab, a double click): the request exists already."""
+
+    def __init__(self, message: str, request: HelpRequest):
+        super().__init__(message)
+        self.request = request
 
 
 class DuplicateWarning(RequestError):
@@ -60,6 +73,11 @@ class RequestData:
     notes: str = ""
     is_urgent: bool = False
     involves: list[str] = field(default_factory=list)
+    # Whom the agency's side is told through, when the office files for an agency: a caseworker, or a contact.
+    inform_user_id: int | None = None
+    inform_name: str = ""
+    inform_email: str = ""
+    inform_phone: str = ""
 
 
 @dataclass
@@ -126,6 +144,22 @@ def check(session: Session, office: Office, data: RequestData, *, now: dt.dateti
                    longitude, municipality_id)
 
 
+def _whom_to_inform(session: Session, actor: User, agency: Agency, data: RequestData) -> tuple:
+    """(user, name, email, phone) of the agency's side of a request: a caseworker filing for their agency is
+    told themselves; the office filing for an agency names one of its caseworkers, or a contact."""
+    if actor.role is Role.CASEWORKER:
+        return actor, "", "", ""
+    if data.inform_user_id:
+        user = session.get(User, data.inform_user_id)
+        if (user is None or user.role is not Role.CASEWORKER or user.agency_id != agency.id
+                or user.status is not UserStatus.ACTIVE):
+            raise RequestError(_("Choose a caseworker of this agency, or name a contact."), "inform_user_id")
+        return user, "", "", ""
+    if not data.inform_name.strip() or not data.inform_email.strip():
+        raise RequestError(_("Name the person at the agency to inform, with their email address."), "inform_name")
+    return None, data.inform_name.strip(), data.inform_email.strip().lower(), data.inform_phone.strip()
+
+
 def _fill(request: HelpRequest, data: RequestData, checked: Checked) -> None:
     on_site = data.mode == Mode.ON_SITE.value
     request.kind = RequestKind(data.kind)
@@ -171,10 +205,17 @@ def _warn_duplicates(duplicates: list[HelpRequest]) -> None:
 
 def create_requests(session: Session, actor: User, office: Office, agency: Agency, data: RequestData, *,
                     now: dt.datetime, zone, recurrence: str = "", count: int = 1,
-                    allow_duplicate: bool = False) -> list[HelpRequest]:
-    """File one request, or a series of ``count`` dates that prefer the same volunteer."""
+                    allow_duplicate: bool = False, submission_key: str = "") -> list[HelpRequest]:
+    """File one request, or a series of ``count`` dates that prefer the same volunteer.
+
+    ``submission_key`` is the form's one-time token: a form sent twice files once (``AlreadyFiled``).
+    An urgent request alerts the office's coordinators at once.
+    """
     if office not in agency.offices:
         raise RequestError(_("This agency does not work with that office."), "office_id")
+    if submission_key:
+        _refuse_resubmission(session, submission_key)
+    inform = _whom_to_inform(session, actor, agency, data)
     if recurrence and not 2 <= count <= MAX_SERIES:
         raise RequestError(_("A series has between 2 and %(n)d dates.", n=MAX_SERIES), "count")
     days = repeat(data.day, Recurrence(recurrence).days, count) if recurrence else [data.day]
@@ -188,15 +229,47 @@ def create_requests(session: Session, actor: User, office: Office, agency: Agenc
         if not allow_duplicate:
             _warn_duplicates(find_duplicates(session, agency.id, dated.client_reference, checked.language,
                                              checked.starts_at, checked.ends_at))
-        request = HelpRequest(office_id=office.id, agency_id=agency.id, created_by=actor, series=series)
+        request = HelpRequest(office_id=office.id, agency_id=agency.id, created_by=actor, series=series,
+                              submission_key=(submission_key or None) if index == 0 else None)
+        request.inform_user, request.inform_name, request.inform_email, request.inform_phone = inform
         _fill(request, dated, checked)
         request.apply(Action.CREATE, actor, details={"urgent": data.is_urgent} if data.is_urgent else None, at=now)
-        session.add(request)
         created.append(request)
-    session.flush()
+    _add_once(session, created, submission_key)
     record(session, "request.created", actor=actor, subject=created[0], office_id=office.id,
            details={"ids": [r.id for r in created], "agency_id": agency.id})
+    zone_key = str(getattr(zone, "key", zone))
+    for request in created:
+        counts.count_now(session, request, now, zone_key)
+    if data.is_urgent:
+        mail_coordinators(session, office.id, "requests/urgent", req=created[0],
+                          url=external_url("matching.show_candidates", request_id=created[0].id))
     return created
+
+
+def _refuse_resubmission(session: Session, submission_key: str) -> None:
+    earlier = session.scalar(select(HelpRequest).where(HelpRequest.submission_key == submission_key))
+    if earlier is not None:
+        raise AlreadyFiled(_("This request has already been sent (request no. %(id)d).", id=earlier.id), earlier)
+
+
+def _add_once(session: Session, created: list[HelpRequest], submission_key: str) -> None:
+    """Add and flush the new requests; if the same form was filed at this very moment elsewhere, say so instead.
+
+    On PostgreSQL the second insert of a key waits for the first transaction and then fails; the savepoint
+    takes back only our rows, and the request that won is found.
+    """
+    if not submission_key:
+        session.add_all(created)
+        session.flush()
+        return
+    try:
+        with session.begin_nested():
+            session.add_all(created)
+            session.flush()
+    except IntegrityError:
+        _refuse_resubmission(session, submission_key)
+        raise
 
 
 def _snapshot(request: HelpRequest) -> dict:
@@ -224,6 +297,9 @@ def update_request(session: Session, actor: User, request: HelpRequest, data: Re
         _warn_duplicates(find_duplicates(session, request.agency_id, data.client_reference, checked.language,
                                          checked.starts_at, checked.ends_at, exclude_id=request.id))
     before = _snapshot(request)
+    if actor.role is not Role.CASEWORKER:  # the office may name another person to inform
+        request.inform_user, request.inform_name, request.inform_email, request.inform_phone = _whom_to_inform(
+            session, actor, request.agency, data)
     _fill(request, data, checked)
     after = _snapshot(request)
     changes = {key: {"from": before[key], "to": after[key]} for key in before if before[key] != after[key]}
@@ -231,6 +307,47 @@ def update_request(session: Session, actor: User, request: HelpRequest, data: Re
         request.apply(Action.EDIT, actor, details=changes, at=now)
         record(session, "request.updated", actor=actor, subject=request, office_id=request.office_id,
                details={"fields": sorted(changes)})
+        counts.count_now(session, request, now, str(getattr(zone, "key", zone)))
+        if not is_informed_person(request, actor):  # the office changed it on the agency's behalf
+            tell_agency(session, request, "requests/changed", changes=describe_changes(changes))
+
+
+# What the history and the mails call the fields of a request that can change.
+FIELD_TITLES = {
+    "kind": _l("Who is needed"), "language": _l("Language"), "variety": _l("Variety"), "mode": _l("How"),
+    "starts_at": _l("Start"), "duration_minutes": _l("Duration (minutes)"), "street": _l("Street"),
+    "postcode": _l("Postcode"), "town": _l("Town"), "topic": _l("Topic"), "gender_preference": _l("Volunteer's gender"),
+    "client_reference": _l("Reference"), "contact_name": _l("Contact on the day"),
+    "contact_phone": _l("Contact phone on the day"), "notes": _l("Notes for the volunteer"), "is_urgent": _l("Urgent"),
+}
+
+
+def describe_changes(details: dict) -> list[tuple[str, str, str]]:
+    """(field, old value, new value) in words for the reader, from an EDIT event's details."""
+    described = []
+    for key, change in details.items():
+        if key not in FIELD_TITLES or not isinstance(change, dict):
+            continue
+        described.append((str(FIELD_TITLES[key]), _value_words(key, change.get("from")),
+                          _value_words(key, change.get("to"))))
+    return described
+
+
+def _value_words(key: str, value) -> str:
+    if value in (None, ""):
+        return "–"
+    if key == "starts_at":
+        return format_datetime(dt.datetime.fromisoformat(value), "short")
+    if key == "language":
+        return catalogue.name(value)
+    if key == "variety":
+        return value
+    if key == "is_urgent":
+        return _("yes") if value else _("no")
+    for enum_cls, name in ((RequestKind, "kind"), (Mode, "mode"), (Topic, "topic"), (Gender, "gender_preference")):
+        if key == name:
+            return enum_cls(value).title
+    return str(value)
 
 
 def is_late(request: HelpRequest, now: dt.datetime) -> bool:
@@ -261,6 +378,8 @@ def mark_unfilled(session: Session, *, now: dt.datetime) -> int:
     count = 0
     for request in due:
         request.apply(Action.MARK_UNFILLED, None, at=now)
+        request.unfilled_reason = UnfilledReason.START_PASSED
+        request.next_wave_at = None
         count += 1
     return count
 
@@ -275,11 +394,6 @@ def visible(actor: User, query: Select | None = None) -> Select:
     if actor.role is Role.ADMIN:
         return query
     return query.where(False)
-
-
-def can_view(actor: User, request: HelpRequest) -> bool:
-    return (actor.is_admin or (actor.role is Role.CASEWORKER and request.agency_id == actor.agency_id)
-            or (actor.role is Role.COORDINATOR and request.office_id == actor.office_id))
 
 
 def search(session: Session, actor: User, *, status: str = "", reference: str = "", when: str = "upcoming",

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from lotsen import clock, db
 from lotsen import languages as catalogue
 from lotsen.assignments import changes
-from lotsen.assignments import services as assignments
-from lotsen.auth.models import Role
+from lotsen.assignments.loading import assignments_of, live_assignment, offers_of
+from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import visible_agencies
 from lotsen.errors import DomainError
 from lotsen.forms import options
@@ -18,20 +21,15 @@ from lotsen.i18n import _
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency
 from lotsen.requests import forms, services
-from lotsen.requests.lifecycle import RequestStatus, action_title
+from lotsen.requests.informing import informed
+from lotsen.requests.lifecycle import Action, RequestStatus, action_title
 from lotsen.requests.models import HelpRequest
-from lotsen.web import roles_required, show_error
+from lotsen.volunteers.services import phone_of
+from lotsen.web import acting, load, roles_required, show_error
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 ROLES = (Role.CASEWORKER, Role.COORDINATOR, Role.ADMIN)
 PER_PAGE = 50
-
-
-def _visible_or_404(request_id: int) -> HelpRequest:
-    found = db.session().get(HelpRequest, request_id)
-    if found is None or not services.can_view(current_user, found):
-        abort(404)
-    return found
 
 
 def _data(form) -> services.RequestData:
@@ -42,7 +40,23 @@ def _data(form) -> services.RequestData:
         town=form.town.data or "", gender_preference=form.gender_preference.data or "",
         client_reference=form.client_reference.data or "", contact_name=form.contact_name.data or "",
         contact_phone=form.contact_phone.data or "", notes=form.notes.data or "", is_urgent=form.is_urgent.data,
-        involves=form.involves.data or [])
+        involves=form.involves.data or [],
+        inform_user_id=int(form.inform_user_id.data) if (form.inform_user_id.data or "").isdigit() else None,
+        inform_name=form.inform_name.data or "", inform_email=form.inform_email.data or "",
+        inform_phone=form.inform_phone.data or "")
+
+
+def _caseworker_choices(form, agencies: list[Agency]) -> None:
+    """The office filing for an agency picks the person to inform among the agencies' caseworkers."""
+    if current_user.role is Role.CASEWORKER:
+        form.inform_user_id.choices = options([("", "")])
+        return
+    people = db.session().execute(
+        select(User.id, User.name, Agency.name).join(Agency, Agency.id == User.agency_id)
+        .where(User.role == Role.CASEWORKER, User.status == UserStatus.ACTIVE,
+               User.agency_id.in_([a.id for a in agencies])).order_by(Agency.name, User.name)).all()
+    form.inform_user_id.choices = options([("", _("Another contact (name them below)"))] + [
+        (str(user_id), f"{name} – {agency}") for user_id, name, agency in people])
 
 
 def _agencies(session) -> list[Agency]:
@@ -86,6 +100,7 @@ def new_request():
     agencies = _agencies(session)
     form = forms.RequestForm()
     form.set_varieties()
+    _caseworker_choices(form, agencies)
     form.agency_id.choices = options((a.id, a.name) for a in agencies)
     chosen = next((a for a in agencies if a.id == form.agency_id.data), agencies[0] if agencies else None)
     if chosen is None:
@@ -98,12 +113,16 @@ def new_request():
     if request.method == "GET":
         form.duration_minutes.data = office_settings.value(office, "default_duration_minutes")
         form.count.data = 4
+        form.submission_key.data = secrets.token_urlsafe(24)
     if form.validate_on_submit():
         try:
             created = services.create_requests(
                 session, current_user, office, chosen, _data(form), now=clock.now(), zone=clock.zone(),
                 recurrence=form.recurrence.data or "", count=form.count.data or 1,
-                allow_duplicate=form.confirm_duplicate.data)
+                allow_duplicate=form.confirm_duplicate.data, submission_key=(form.submission_key.data or "")[:64])
+        except services.AlreadyFiled as error:
+            flash(error.message, "info")
+            return redirect(url_for("requests.show_request", request_id=error.request.id))
         except services.RequestError as error:
             show_error(form, error)
             return _form_page("requests/form.html", form, duplicates=getattr(error, "duplicates", []),
@@ -119,27 +138,31 @@ def new_request():
 @roles_required(*ROLES)
 def show_request(request_id: int):
     """A request with its history."""
-    found = _visible_or_404(request_id)
+    found = load(HelpRequest, request_id, "can_view")
     session = db.session()
-    coordinating = current_user.role in (Role.COORDINATOR, Role.ADMIN)
-    assignment = assignments.live_assignment(session, found)
+    coordinating = found.can_coordinate(current_user)
+    assignment = live_assignment(session, found)
     return render_template("requests/show.html", req=found, language_name=catalogue.name,
                            variety_name=catalogue.variety_name, history_label=action_title,
-                           coordinating=coordinating, assignment=assignment,
-                           volunteer_phone=assignments.phone_of(session, assignment.volunteer) if assignment else "",
-                           offers=assignments.offers_of(session, found) if coordinating else [])
+                           describe_changes=services.describe_changes, edited=Action.EDIT.value,
+                           coordinating=coordinating, assignment=assignment, contact=informed(found),
+                           volunteer_phone=phone_of(session, assignment.volunteer_id) if assignment else "",
+                           offers=offers_of(session, found) if coordinating else [],
+                           assignments={a.offer_id: a for a in assignments_of(session, found) if a.offer_id}
+                           if coordinating else {}, now=clock.now())
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
 @roles_required(*ROLES)
 def edit_request(request_id: int):
     """Change a request while it is still open."""
-    found = _visible_or_404(request_id)
-    if not found.can_edit():
+    found = load(HelpRequest, request_id, "can_view")
+    if not found.can_edit(current_user):
         flash(_("Only open requests can be changed. Please call the coordinating office."), "error")
         return redirect(url_for("requests.show_request", request_id=found.id))
     form = forms.EditRequestForm(obj=None)
     form.set_varieties()
+    _caseworker_choices(form, [found.agency])
     if request.method == "GET":
         local = found.starts_at.astimezone(clock.zone())
         form.process(data={
@@ -149,7 +172,9 @@ def edit_request(request_id: int):
             "town": found.town, "topic": found.topic.value,
             "gender_preference": found.gender_preference.value if found.gender_preference else "",
             "client_reference": found.client_reference, "contact_name": found.contact_name,
-            "contact_phone": found.contact_phone, "notes": found.notes, "is_urgent": found.is_urgent})
+            "contact_phone": found.contact_phone, "notes": found.notes, "is_urgent": found.is_urgent,
+            "inform_user_id": str(found.inform_user_id or ""), "inform_name": found.inform_name,
+            "inform_email": found.inform_email, "inform_phone": found.inform_phone})
     if form.validate_on_submit():
         try:
             services.update_request(db.session(), current_user, found, _data(form), now=clock.now(),
@@ -168,11 +193,11 @@ def edit_request(request_id: int):
 @roles_required(*ROLES)
 def cancel_request(request_id: int):
     """Cancel a request with a reason; a late cancellation is marked as such."""
-    found = _visible_or_404(request_id)
+    found = load(HelpRequest, request_id, "can_view")
     form = forms.CancelForm()
     if form.validate_on_submit():
         try:
-            late = changes.cancel(db.session(), current_user, found, form.reason.data, now=clock.now())
+            late = changes.cancel(db.session(), acting(), found.id, form.reason.data)
         except DomainError as error:
             show_error(form, error)
         else:

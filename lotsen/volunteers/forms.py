@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import Length, NumberRange, Optional
 
 from lotsen.forms import options, postcode_field, required
@@ -88,6 +88,9 @@ class LimitsForm(FlaskForm):
     min_notice_hours = IntegerField(_l("Ask me at least this many hours ahead"), default=24, validators=[
         required(), NumberRange(min=0, max=336, message=_l("Enter a number between %(min)s and %(max)s."))],
         render_kw={"inputmode": "numeric"})
+    short_notice = BooleanField(_l("I can also help at short notice (urgent requests, the same day)"),
+                                description=_l("You are then on the office's on-call list and are asked first "
+                                               "when something is urgent. You can still say no each time."))
     topics_willing = CheckboxListField(_l("Topics I like to take"), choices=options(Topic.choices()))
     topics_excluded = CheckboxListField(_l("Topics I do not take"), choices=options(Topic.choices()))
 

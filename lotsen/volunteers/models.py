@@ -110,6 +110,8 @@ class VolunteerProfile(Base):
     max_per_week: Mapped[int | None] = mapped_column(SmallInteger)
     max_per_month: Mapped[int | None] = mapped_column(SmallInteger)
     min_notice_hours: Mapped[int] = mapped_column(SmallInteger, default=24)
+    # On the office's on-call list: takes urgent requests at short notice (their notice does not apply then).
+    short_notice: Mapped[bool] = mapped_column(Boolean, default=False)
     topics_willing: Mapped[list] = mapped_column(JSON, default=list)
     topics_excluded: Mapped[list] = mapped_column(JSON, default=list)
     gender: Mapped[Gender | None] = mapped_column(enum_column(Gender))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from lotsen import clock
 from lotsen.audit.models import AuditEvent
 from lotsen.audit.services import record
+from lotsen.auth.directory import coordinators_of
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import can_manage_user
 from lotsen.db import Base
@@ -110,13 +111,6 @@ def export_data(session: Session, user: User) -> dict:
     return data
 
 
-def _coordinators(session: Session, office_id: int) -> list[User]:
-    return list(session.scalars(
-        select(User).where(User.office_id == office_id, User.role == Role.COORDINATOR,
-                           User.status == UserStatus.ACTIVE).order_by(User.id)
-    ))
-
-
 def _volunteer_profile(session: Session, user: User) -> VolunteerProfile:
     if user.role is not Role.VOLUNTEER:
         raise PrivacyError(_("Only volunteers' data can be deleted here."))
@@ -134,7 +128,7 @@ def request_deletion(session: Session, user: User) -> bool:
     profile.deletion_requested_at = clock.now()
     record(session, "volunteer.deletion_requested", actor=user, subject=user, office_id=profile.office_id)
     url = external_url("volunteers.show_volunteer", user_id=user.id)
-    for coordinator in _coordinators(session, profile.office_id):
+    for coordinator in coordinators_of(session, profile.office_id):
         queue_mail(session, coordinator.email, "volunteers/deletion_requested", coordinator.locale, volunteer=user,
                    requested_at=profile.deletion_requested_at, url=url)
     return True

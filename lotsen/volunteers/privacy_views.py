@@ -10,13 +10,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
 from lotsen import clock, db
+from lotsen.assignments import changes
 from lotsen.audit.services import record
 from lotsen.auth.models import Role
 from lotsen.forms import required
 from lotsen.i18n import _, _l
 from lotsen.volunteers import privacy, services
 from lotsen.volunteers.views import bp, target_profile
-from lotsen.web import form_failed, roles_required, show_error
+from lotsen.web import acting, form_failed, roles_required, show_error
 
 
 class DeletionRequestForm(FlaskForm):
@@ -73,6 +74,7 @@ def anonymize_volunteer(user_id: int):
         flash(_("Tick the box to confirm the deletion. Nothing has been deleted."), "error")
         return redirect(url_for("volunteers.show_volunteer", user_id=user_id))
     try:
+        changes.take_off(db.session(), acting(), profile.user, _("The volunteer's data was deleted."))
         privacy.anonymize(db.session(), _me(), profile.user)
     except privacy.PrivacyError as error:
         form_failed()

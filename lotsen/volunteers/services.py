@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from lotsen import clock
@@ -14,6 +14,7 @@ from lotsen.auth.models import User, UserStatus
 from lotsen.errors import DomainError
 from lotsen.geo import services as places
 from lotsen.i18n import _
+from lotsen.matching import counts
 from lotsen.languages import LanguageLevel
 from lotsen.volunteers.availability import Window, merge, ranges_overlap
 from lotsen.volunteers.models import (
@@ -44,6 +45,11 @@ def profile_of(session: Session, user: User) -> VolunteerProfile:
         session.add(profile)
         session.flush()
     return profile
+
+
+def phone_of(session: Session, user_id: int) -> str:
+    """A volunteer's phone number (what the agency and the office are given to reach them)."""
+    return session.scalar(select(VolunteerProfile.phone).where(VolunteerProfile.user_id == user_id)) or ""
 
 
 def matchable_clause():
@@ -78,6 +84,7 @@ def _track(session: Session, actor: User, profile: VolunteerProfile, section: st
         record(session, "volunteer.profile_changed", actor=actor, subject=profile.user,
                office_id=profile.office_id,
                details={"section": section, "by_someone_else": actor.id != profile.user_id, "changes": changes})
+        counts.mark_stale(session, profile.office_id)  # who can take the office's requests may have changed
 
 
 def _apply(session, actor, profile, section: str, values: dict) -> None:
@@ -238,7 +245,7 @@ def remove_absence(session: Session, actor: User, profile: VolunteerProfile, row
 
 def update_limits(session: Session, actor: User, profile: VolunteerProfile, *, max_per_week: int | None,
                   max_per_month: int | None, min_notice_hours: int, topics_willing: list[str],
-                  topics_excluded: list[str]) -> None:
+                  topics_excluded: list[str], short_notice: bool = False) -> None:
     if set(topics_willing) & set(topics_excluded):
         raise ProfileError(_("A topic cannot be both wanted and excluded."), "topics_excluded")
     if max_per_week and max_per_month and max_per_month < max_per_week:
@@ -246,6 +253,7 @@ def update_limits(session: Session, actor: User, profile: VolunteerProfile, *, m
     valid = {t.value for t in Topic}
     _apply(session, actor, profile, "limits", {
         "max_per_week": max_per_week, "max_per_month": max_per_month, "min_notice_hours": min_notice_hours,
+        "short_notice": bool(short_notice),
         "topics_willing": sorted(set(topics_willing) & valid), "topics_excluded": sorted(set(topics_excluded) & valid),
     })
 

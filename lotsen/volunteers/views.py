@@ -153,6 +153,7 @@ def edit_limits(user_id: int | None = None):
             services.update_limits(db.session(), current_user, profile, max_per_week=form.max_per_week.data,
                                    max_per_month=form.max_per_month.data,
                                    min_notice_hours=form.min_notice_hours.data,
+                                   short_notice=form.short_notice.data,
                                    topics_willing=form.topics_willing.data or [],
                                    topics_excluded=form.topics_excluded.data or [])
         except services.ProfileError as error:

@@ -70,7 +70,7 @@ def _random_pool(session, office, agency, make_user, seed: int):
             declaration_signed_on=rng.choice([None, dt.date(2025, 1, 2), dt.date(2025, 1, 2)]),
             certificate_checked_on=rng.choice([None, dt.date(2021, 11, 1), dt.date(2025, 6, 1), dt.date(2025, 6, 1)]),
             vetted_at=rng.choice([None] + [dt.datetime(2025, 1, 1, tzinfo=UTC)] * 4),
-            min_notice_hours=rng.choice([0, 24, 234, 236, 238, 250, 400]),
+            min_notice_hours=rng.choice([0, 24, 234, 236, 238, 250, 400]), short_notice=rng.random() < 0.3,
             max_per_week=rng.choice([None, None, 1, 2]), max_per_month=rng.choice([None, None, 1, 3]))
         status = rng.choice([UserStatus.ACTIVE] * 6 + [UserStatus.PENDING, UserStatus.DEACTIVATED])
         user = make_user(Role.VOLUNTEER, office=office, status=status, profile=profile)
@@ -102,7 +102,8 @@ def test_the_prefilter_never_drops_anyone_the_rules_would_take(session, office, 
     for _ in range(12):
         starts = MONDAY_9 + dt.timedelta(days=rng.randint(0, 6), hours=rng.randint(-1, 6), minutes=rng.choice([0, 30]))
         request = make_request(session, office, agency, mode=rng.choice(list(Mode)), starts=starts,
-                               language=rng.choice(["ar", "uk", "prs"]), place=rng.choice(list(POSTCODES)))
+                               language=rng.choice(["ar", "uk", "prs"]), place=rng.choice(list(POSTCODES)),
+                               is_urgent=rng.random() < 0.4)
         everyone, _profiles = services.explain(session, request, NOW)
         qualifying = {r.volunteer_id for r in everyone.ranked}
         for now in (None, NOW):  # match() narrows by the notice too

@@ -1,5 +1,6 @@
 """First acceptance wins, exactly once: real concurrent answers, on SQLite and PostgreSQL."""
 
+import datetime as dt
 import threading
 import urllib.parse
 import urllib.request
@@ -10,13 +11,18 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from lotsen import db
-from lotsen.assignments import offering, services
+from lotsen.acting import Acting
+from lotsen.assignments import answers, confirming, offering
+from lotsen.assignments.loading import OfferError
 from lotsen.assignments.models import Assignment, Offer, OfferStatus
 from lotsen.auth.models import Role, User
+from lotsen.i18n import force_locale
+from lotsen.offices.models import Agency, Office
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
-from tests.builders import add_language, add_window, make_request, ready
-from tests.integration.test_offers import act, fresh, monday_9, now, offer_links  # noqa: F401  (fixtures)
+from lotsen.requests.services import AlreadyFiled, RequestData, create_requests
+from tests.builders import BERLIN, add_language, add_window, make_request, ready
+from tests.integration.test_offers import fresh, monday_9, now, offer_links
 
 RACERS = 8
 
@@ -39,8 +45,7 @@ def crowd(session, make_office, make_agency, make_user):
 
 
 def _offer_to_all(act, session, coordinator, request, volunteers) -> list[Offer]:
-    offers = act(offering.make_offers, session, coordinator, request, [v.id for v in volunteers], now=now(),
-                 zone="Europe/Berlin")
+    offers = act(offering.make_offers, session, coordinator, request.id, [v.id for v in volunteers])
     session.commit()
     return offers
 
@@ -65,7 +70,7 @@ def test_simultaneous_acceptances_in_separate_transactions_have_one_winner(act, 
         with app.app_context():
             own = db.begin_writing(app.extensions["lotsen.sessionmaker"]())
             try:
-                outcome = services.accept(own, own.get(User, volunteers[i].id), offers[i].id, now=now()).outcome
+                outcome = answers.accept(own, Acting(own.get(User, volunteers[i].id), now()), offers[i].id).outcome
                 own.commit()
                 return outcome
             finally:
@@ -121,17 +126,17 @@ def test_simultaneous_clicks_on_the_mail_links_have_one_winner(act, app, session
 def test_a_double_click_on_confirm_makes_one_assignment(act, app, session, crowd):
     _office, coordinator, request, volunteers = crowd
     offers = _offer_to_all(act, session, coordinator, request, volunteers)
-    act(services.accept, session, volunteers[3], offers[3].id, now=now())
+    act(answers.accept, session, volunteers[3], offers[3].id)
     session.commit()
 
     def confirm(_i):
         with app.app_context():
             own = db.begin_writing(app.extensions["lotsen.sessionmaker"]())
             try:
-                services.confirm(own, own.get(User, coordinator.id), offers[3].id, now=now())
+                confirming.confirm(own, Acting(own.get(User, coordinator.id), now()), offers[3].id)
                 own.commit()
                 return "confirmed"
-            except services.OfferError:
+            except OfferError:
                 own.rollback()
                 return "refused"
             finally:
@@ -140,4 +145,57 @@ def test_a_double_click_on_confirm_makes_one_assignment(act, app, session, crowd
     assert sorted(_race(4, confirm)) == ["confirmed", "refused", "refused", "refused"]
     fresh(session)
     assert session.scalar(select(func.count(Assignment.id)).where(Assignment.request_id == request.id)) == 1
-    assert session.get(Offer, offers[3].id).status is OfferStatus.ACCEPTED
+    assert session.get(Offer, offers[3].id).status is OfferStatus.CONFIRMED
+
+
+def test_offering_the_same_volunteer_twice_at_once_makes_one_open_offer(app, session, crowd):
+    _office, coordinator, request, volunteers = crowd
+
+    def offer(_i):
+        with app.app_context(), force_locale("en"):
+            own = db.begin_writing(app.extensions["lotsen.sessionmaker"]())
+            try:
+                offering.make_offers(own, Acting(own.get(User, coordinator.id), now()), request.id, [volunteers[0].id])
+                own.commit()
+                return "asked"
+            except OfferError as error:
+                own.rollback()
+                return error.message
+            finally:
+                own.close()
+
+    outcomes = _race(4, offer)
+    assert outcomes.count("asked") == 1
+    assert all("Already asked" in outcome for outcome in outcomes if outcome != "asked")
+    fresh(session)
+    assert session.scalar(select(func.count(Offer.id)).where(Offer.request_id == request.id)) == 1
+
+
+def test_the_same_request_filed_from_two_tabs_at_once_is_created_once(app, session, crowd, make_user):
+    office, _coordinator, _request, _volunteers = crowd
+    agency = session.scalar(select(HelpRequest)).agency
+    caseworker = make_user(Role.CASEWORKER, agency=agency)
+    day = (monday_9() + dt.timedelta(days=7)).astimezone(BERLIN).date()
+    data = RequestData(kind="interpreter", language="ar", mode="phone", day=day, start=dt.time(10),
+                       duration_minutes=60, topic="authorities", contact_name="Frau Schneider", contact_phone="069 1")
+
+    def file(_i):
+        with app.app_context(), force_locale("en"):
+            own = db.begin_writing(app.extensions["lotsen.sessionmaker"]())
+            try:
+                created = create_requests(own, own.get(User, caseworker.id), own.get(Office, office.id),
+                                          own.get(Agency, agency.id), data, now=now(), zone=BERLIN,
+                                          submission_key="one-form-two-tabs")
+                own.commit()
+                return f"filed {created[0].id}"
+            except AlreadyFiled as error:
+                own.rollback()
+                return f"already {error.request.id}"
+            finally:
+                own.close()
+
+    outcomes = _race(4, file)
+    assert sum(outcome.startswith("filed") for outcome in outcomes) == 1
+    assert len({outcome.split()[1] for outcome in outcomes}) == 1  # everyone is shown the one request
+    fresh(session)
+    assert session.scalar(select(func.count(HelpRequest.id)).where(HelpRequest.submission_key.is_not(None))) == 1

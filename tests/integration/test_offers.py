@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from lotsen.assignments import changes, offering, services
+from lotsen.assignments import answers, changes, confirming, offering
+from lotsen.assignments.loading import OfferError, live_assignment, offers_of
 from lotsen.assignments.models import Assignment, AssignmentStatus, DeclineReason, Offer, OfferStatus
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role
@@ -77,17 +78,6 @@ def filed(session, office, agency, caseworker, pool):
     return found
 
 
-@pytest.fixture
-def act(app):
-    """Call a service as a request would: inside a request context (mail needs it), in English."""
-
-    def call(service, *args, **kwargs):
-        with app.test_request_context(headers={"Accept-Language": "en"}):
-            return service(*args, **kwargs)
-
-    return call
-
-
 def offer_links(messages) -> list[str]:
     return [m for message in messages for m in re.findall(r"http://lotsen\.test(/answer/\S+)", mail_body(message))]
 
@@ -141,11 +131,11 @@ class TestTheShortPath:
                                                                            caseworker, filed, pool):
         sign_in(client, caseworker.email)
         assert "Amina" not in client.get(f"/requests/{filed.id}").get_data(as_text=True)
-        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
-        act(services.accept, session, pool[0], offer.id, now=now())
+        offer, = act(offering.make_offers, session, coordinator, filed.id, [pool[0].id])
+        act(answers.accept, session, pool[0], offer.id)
         session.commit()
         assert "Amina" not in client.get(f"/requests/{filed.id}").get_data(as_text=True)
-        act(services.confirm, session, coordinator, offer.id, now=now())
+        act(confirming.confirm, session, coordinator, offer.id)
         session.commit()
         page = client.get(f"/requests/{filed.id}").get_data(as_text=True)
         assert "Amina" in page and "0170 1234567" in page and "Aziz" not in page
@@ -154,8 +144,8 @@ class TestTheShortPath:
                                                                 mails):
         office.settings = {**office.settings, "auto_confirm": True}
         session.commit()
-        offer, = act(offering.make_offers, session, coordinator, filed, [pool[1].id], now=now(), zone="Europe/Berlin")
-        answer = act(services.accept, session, pool[1], offer.id, now=now())
+        offer, = act(offering.make_offers, session, coordinator, filed.id, [pool[1].id])
+        answer = act(answers.accept, session, pool[1], offer.id)
         session.commit()
         assert answer.outcome == "confirmed"
         assert status_of(session, HelpRequest, filed.id) is RequestStatus.CONFIRMED
@@ -165,39 +155,38 @@ class TestTheShortPath:
 
 class TestBroadcastAndAnswers:
     def test_the_second_to_accept_is_told_it_is_taken(self, act, session, coordinator, filed, pool, mails):
-        offers = act(offering.make_offers, session, coordinator, filed, [p.id for p in pool], now=now(),
-                                      zone="Europe/Berlin")
+        offers = act(offering.make_offers, session, coordinator, filed.id, [p.id for p in pool])
         session.commit()
         assert len(offer_links(mails())) == 3
-        assert act(services.accept, session, pool[2], offers[2].id, now=now()).outcome == "accepted"
+        assert act(answers.accept, session, pool[2], offers[2].id).outcome == "accepted"
         session.commit()
-        assert act(services.accept, session, pool[0], offers[0].id, now=now()).outcome == "taken"
+        assert act(answers.accept, session, pool[0], offers[0].id).outcome == "taken"
         session.commit()
-        act(services.confirm, session, coordinator, offers[2].id, now=now())
+        act(confirming.confirm, session, coordinator, offers[2].id)
         session.commit()
         assert [status_of(session, Offer, o.id) for o in offers] == [
-            OfferStatus.TAKEN, OfferStatus.TAKEN, OfferStatus.ACCEPTED]
+            OfferStatus.TAKEN, OfferStatus.TAKEN, OfferStatus.CONFIRMED]
         assert any(m["To"] == pool[1].email and "No longer needed" in m["Subject"] for m in mails())
 
     def test_a_decline_holds_until_time_or_place_change(self, act, session, coordinator, filed, pool):
-        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
-        act(services.decline, session, pool[0], offer.id, DeclineReason.NOT_AVAILABLE, now=now())
+        offer, = act(offering.make_offers, session, coordinator, filed.id, [pool[0].id])
+        act(answers.decline, session, pool[0], offer.id, DeclineReason.NOT_AVAILABLE)
         session.commit()
         assert status_of(session, HelpRequest, filed.id) is RequestStatus.OPEN  # nobody left waiting
         assert [e.action for e in session.get(HelpRequest, filed.id).events] == ["create", "offer", "decline",
                                                                                  "reopen"]
-        with pytest.raises(services.OfferError, match="declined this very time"):
-            act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
+        with pytest.raises(OfferError, match="declined this very time"):
+            act(offering.make_offers, session, coordinator, filed.id, [pool[0].id])
         fresh(session)
-        assert pool[0].id not in offering.next_candidates(session, filed, 3, now(), "Europe/Berlin")
+        assert pool[0].id not in act(offering.next_candidates, session, coordinator, filed, 3)
         filed.starts_at += dt.timedelta(hours=1)
         filed.ends_at += dt.timedelta(hours=1)
         session.commit()
-        again, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
+        again, = act(offering.make_offers, session, coordinator, filed.id, [pool[0].id])
         assert again.status is OfferStatus.OPEN
 
     def test_used_expired_and_forged_links_explain_themselves(self, act, app, session, coordinator, filed, pool, mails):
-        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed.id, [pool[0].id])
         session.commit()
         [link] = offer_links(mails())
         phone = app.test_client()
@@ -209,8 +198,7 @@ class TestBroadcastAndAnswers:
         forged = phone.get(link[:-3] + "xyz")
         assert forged.status_code == 400 and "not valid" in forged.get_data(as_text=True)
 
-        later, = act(offering.make_offers, session, coordinator, filed, [pool[1].id], now=now() - dt.timedelta(days=3),
-                                      zone="Europe/Berlin")
+        later, = act(offering.make_offers, session, coordinator, filed.id, [pool[1].id], at=now() - dt.timedelta(days=3))
         session.commit()
         late_link = offer_links(mails())[-1]
         answer = phone.post(late_link, data={"action": "accept"})
@@ -222,11 +210,11 @@ class TestBroadcastAndAnswers:
         add_language(session, stretch)
         add_window(session, stretch, weekday=0, starts="09:15", ends="14:00")  # 15 min late
         session.commit()
-        with pytest.raises(services.OfferError, match="near miss"):
-            act(offering.make_offers, session, coordinator, filed, [stretch.id], now=now(), zone="Europe/Berlin")
+        with pytest.raises(OfferError, match="near miss"):
+            act(offering.make_offers, session, coordinator, filed.id, [stretch.id])
         fresh(session)
-        offer, = act(offering.make_offers, session, coordinator, filed, [stretch.id], now=now(), zone="Europe/Berlin",
-                                      note="She can come 15 minutes early, agreed by phone.")
+        offer, = act(offering.make_offers, session, coordinator, filed.id, [stretch.id],
+                     note="She can come 15 minutes early, agreed by phone.")
         assert offer.near_miss == "unavailable" and offer.override_note.startswith("She can come")
 
     def test_someone_who_cannot_take_it_is_refused_with_the_reason(self, act, session, make_user, office, coordinator,
@@ -235,12 +223,12 @@ class TestBroadcastAndAnswers:
         add_language(session, paused)
         add_window(session, paused)
         session.commit()
-        with pytest.raises(services.OfferError, match="Paul Paused cannot take this request"):
-            act(offering.make_offers, session, coordinator, filed, [paused.id], now=now(), zone="Europe/Berlin",
+        with pytest.raises(OfferError, match="Paul Paused cannot take this request"):
+            act(offering.make_offers, session, coordinator, filed.id, [paused.id],
                                  note="anyway")
 
     def test_the_volunteer_answers_on_their_start_page(self, act, client, session, coordinator, filed, pool):
-        offer, = act(offering.make_offers, session, coordinator, filed, [pool[1].id], now=now(), zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed.id, [pool[1].id])
         session.commit()
         sign_in(client, pool[1].email)
         home = client.get("/start").get_data(as_text=True)
@@ -254,40 +242,38 @@ class TestBroadcastAndAnswers:
 class TestWavesAndExpiry:
     def test_waves_ask_the_next_candidates_until_someone_accepts(self, act, app, session, coordinator, filed, pool):
         start = now()
-        act(offering.offer_in_waves, session, coordinator, filed, now=start, zone="Europe/Berlin", size=1,
-                                interval_minutes=60)
+        act(offering.offer_in_waves, session, coordinator, filed.id, size=1, interval_minutes=60, at=start)
         session.commit()
-        asked = lambda: [o.volunteer_id for o in services.offers_of(session, session.get(HelpRequest, filed.id))]  # noqa: E731
+        asked = lambda: [o.volunteer_id for o in offers_of(session, session.get(HelpRequest, filed.id))]  # noqa: E731
         assert asked() == [pool[0].id]
         assert tick(app, now=start + dt.timedelta(minutes=30))["advance_waves"] == 0
         assert tick(app, now=start + dt.timedelta(minutes=61))["advance_waves"] == 1
         fresh(session)
         assert asked() == [pool[0].id, pool[2].id]  # Dana lives nearer than Bilal
-        second = services.offers_of(session, session.get(HelpRequest, filed.id))[1]
-        act(services.accept, session, pool[2], second.id, now=start + dt.timedelta(minutes=70))
+        second = offers_of(session, session.get(HelpRequest, filed.id))[1]
+        act(answers.accept, session, pool[2], second.id, at=start + dt.timedelta(minutes=70))
         session.commit()
         assert tick(app, now=start + dt.timedelta(minutes=200))["advance_waves"] == 0  # accepted: nobody more
         fresh(session)
         assert asked() == [pool[0].id, pool[2].id]
-        act(services.confirm, session, coordinator, second.id, now=start + dt.timedelta(minutes=201))
+        act(confirming.confirm, session, coordinator, second.id, at=start + dt.timedelta(minutes=201))
         session.commit()
         fresh(session)
         assert session.get(HelpRequest, filed.id).next_wave_at is None
 
     def test_a_wave_that_all_declined_moves_on_at_the_next_tick(self, act, app, session, coordinator, filed, pool):
         start = now()
-        first, = act(offering.offer_in_waves, session, coordinator, filed, now=start, zone="Europe/Berlin", size=1,
-                                         interval_minutes=600)
-        act(services.decline, session, pool[0], first.id, None, now=start + dt.timedelta(minutes=1))
+        first, = act(offering.offer_in_waves, session, coordinator, filed.id, size=1, interval_minutes=600, at=start)
+        act(answers.decline, session, pool[0], first.id, None, at=start + dt.timedelta(minutes=1))
         session.commit()
         tick(app, now=start + dt.timedelta(minutes=2))
         fresh(session)
-        assert [o.volunteer_id for o in services.offers_of(session, session.get(HelpRequest, filed.id))] == [
+        assert [o.volunteer_id for o in offers_of(session, session.get(HelpRequest, filed.id))] == [
             pool[0].id, pool[2].id]
 
     def test_unanswered_offers_expire_and_the_request_reopens(self, act, app, session, coordinator, filed, pool, mails):
         start = now()
-        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=start, zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed.id, [pool[0].id], at=start)
         session.commit()
         tick(app, now=offer.expires_at - dt.timedelta(seconds=1))
         assert status_of(session, Offer, offer.id) is OfferStatus.OPEN
@@ -300,9 +286,9 @@ class TestWavesAndExpiry:
 
 class TestChanges:
     def _confirmed(self, act, session, coordinator, filed, volunteer) -> Assignment:
-        offer, = act(offering.make_offers, session, coordinator, filed, [volunteer.id], now=now(), zone="Europe/Berlin")
-        act(services.accept, session, volunteer, offer.id, now=now())
-        assignment = act(services.confirm, session, coordinator, offer.id, now=now())
+        offer, = act(offering.make_offers, session, coordinator, filed.id, [volunteer.id])
+        act(answers.accept, session, volunteer, offer.id)
+        assignment = act(confirming.confirm, session, coordinator, offer.id)
         session.commit()
         return assignment
 
@@ -317,7 +303,7 @@ class TestChanges:
 
     def test_a_late_cancellation_is_marked_on_the_assignment(self, act, session, coordinator, caseworker, filed, pool):
         assignment = self._confirmed(act, session, coordinator, filed, pool[0])
-        act(changes.cancel, session, caseworker, filed, "krank", now=filed.starts_at - dt.timedelta(hours=3))
+        act(changes.cancel, session, caseworker, filed.id, "krank", at=filed.starts_at - dt.timedelta(hours=3))
         session.commit()
         assert session.get(Assignment, assignment.id).ended_late is True
 
@@ -345,7 +331,7 @@ class TestChanges:
         form = client.get(f"/requests/{filed.id}/reassign").get_data(as_text=True)
         assert "Bilal Bakr" in form and f'value="{pool[0].id}"' not in form
         client.post(f"/requests/{filed.id}/reassign", data={"volunteer_id": pool[1].id, "note": "Amina ist krank"})
-        live = services.live_assignment(session, session.get(HelpRequest, filed.id))
+        live = live_assignment(session, session.get(HelpRequest, filed.id))
         assert live.volunteer_id == pool[1].id
         statuses = session.scalars(select(Assignment.status).where(Assignment.request_id == filed.id)
                                    .order_by(Assignment.id)).all()
@@ -357,8 +343,8 @@ class TestChanges:
 class TestWhoMay:
     def test_another_office_cannot_touch_the_offers(self, act, app, session, make_office, make_user, coordinator,
                                                     filed, pool):
-        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
-        act(services.accept, session, pool[0], offer.id, now=now())
+        offer, = act(offering.make_offers, session, coordinator, filed.id, [pool[0].id])
+        act(answers.accept, session, pool[0], offer.id)
         session.commit()
         stranger = make_user(Role.COORDINATOR, office=make_office(name="Stadt B"))
         other = app.test_client()
@@ -369,7 +355,7 @@ class TestWhoMay:
         assert status_of(session, HelpRequest, filed.id) is RequestStatus.ACCEPTED
 
     def test_a_volunteer_cannot_answer_someone_elses_offer(self, act, client, session, coordinator, filed, pool):
-        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(), zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed.id, [pool[0].id])
         session.commit()
         sign_in(client, pool[1].email)
         assert client.post(f"/offers/{offer.id}", data={"action": "accept"}).status_code == 404
@@ -380,6 +366,5 @@ class TestWhoMay:
         for profile in session.scalars(select(VolunteerProfile)):
             profile.by_phone = True
         session.commit()
-        offers = act(offering.make_offers, session, coordinator, phone, [p.id for p in pool], now=now(),
-                                      zone="Europe/Berlin")
+        offers = act(offering.make_offers, session, coordinator, phone.id, [p.id for p in pool])
         assert all(o.distance_km is None for o in offers)

@@ -6,27 +6,19 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from lotsen.assignments import changes, offering, services
+from lotsen.assignments import changes, offering
 from lotsen.assignments.models import Assignment, AssignmentStatus
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.reminders.worker import tick
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
 from lotsen.volunteers.models import VolunteerProfile
+from tests.builders import confirmed
 from tests.conftest import mail_body, sign_in
-from tests.integration.test_offers import (act, agency, caseworker, coordinator, filed, fresh, now,  # noqa: F401
+from tests.integration.test_offers import (agency, caseworker, coordinator, filed, fresh, now,  # noqa: F401
                                            office, pool)
 
 HOUR = dt.timedelta(hours=1)
-
-
-def confirm(act, session, coordinator, request, volunteer) -> Assignment:
-    offer, = act(offering.make_offers, session, coordinator, request, [volunteer.id], now=now(),
-                 zone="Europe/Berlin")
-    act(services.accept, session, volunteer, offer.id, now=now())
-    assignment = act(services.confirm, session, coordinator, offer.id, now=now())
-    session.commit()
-    return assignment
 
 
 def subjects_to(mails, address) -> list[str]:
@@ -40,7 +32,7 @@ def reminders_to(mails, address) -> list[str]:
 class TestBeforeAndAfter:
     def test_each_reminder_fires_once_at_its_time(self, act, app, session, coordinator, filed, pool, mails):
         amina = pool[0]
-        assignment = confirm(act, session, coordinator, filed, amina)
+        assignment = confirmed(act, session, coordinator, filed, amina)
         start, end = assignment.starts_at, assignment.ends_at
         assert reminders_to(mails, amina.email) == []
         tick(app, now=start - 24 * HOUR - dt.timedelta(seconds=1))
@@ -62,8 +54,8 @@ class TestBeforeAndAfter:
 
     def test_a_cancelled_assignment_sends_no_reminder(self, act, app, session, coordinator, caseworker, filed,
                                                       pool, mails):
-        assignment = confirm(act, session, coordinator, filed, pool[0])
-        act(changes.cancel, session, caseworker, filed, "Termin entfällt", now=now())
+        assignment = confirmed(act, session, coordinator, filed, pool[0])
+        act(changes.cancel, session, caseworker, filed.id, "Termin entfällt")
         session.commit()
         for moment in (assignment.starts_at - 24 * HOUR, assignment.starts_at - 2 * HOUR,
                        assignment.ends_at + 2 * HOUR):
@@ -74,8 +66,8 @@ class TestBeforeAndAfter:
         assert statuses and set(statuses) == {OutboxStatus.CANCELLED}
 
     def test_a_withdrawn_assignment_sends_no_reminder(self, act, app, session, coordinator, filed, pool, mails):
-        assignment = confirm(act, session, coordinator, filed, pool[0])
-        act(changes.withdraw, session, pool[0], assignment.id, "krank", now=now(), zone="Europe/Berlin")
+        assignment = confirmed(act, session, coordinator, filed, pool[0])
+        act(changes.step_back, session, pool[0], assignment.id, "krank")
         session.commit()
         tick(app, now=assignment.starts_at - 2 * HOUR)
         assert reminders_to(mails, pool[0].email) == []
@@ -88,7 +80,7 @@ class TestBeforeAndAfter:
         client.post("/account/notifications", data={"wanted": ["offers", "availability"]})
         fresh(session)
         assert session.get(type(pool[0]), pool[0].id).mail_opt_out == ["reminders"]
-        assignment = confirm(act, session, coordinator, filed, session.get(type(pool[0]), pool[0].id))
+        assignment = confirmed(act, session, coordinator, filed, session.get(type(pool[0]), pool[0].id))
         tick(app, now=assignment.starts_at - 2 * HOUR)
         assert reminders_to(mails, pool[0].email) == []
         assert any(s.startswith("Confirmed") for s in subjects_to(mails, pool[0].email))
@@ -97,8 +89,8 @@ class TestBeforeAndAfter:
 class TestCalendar:
     def test_confirmation_and_cancellation_carry_the_same_calendar_entry(self, act, session, coordinator,
                                                                          caseworker, filed, pool, mails):
-        assignment = confirm(act, session, coordinator, filed, pool[0])
-        act(changes.cancel, session, caseworker, filed, "Termin entfällt", now=now())
+        assignment = confirmed(act, session, coordinator, filed, pool[0])
+        act(changes.cancel, session, caseworker, filed.id, "Termin entfällt")
         session.commit()
         entries = {}
         for message in mails():
@@ -113,7 +105,7 @@ class TestCalendar:
 
     def test_the_private_feed_lists_assignments_until_the_link_is_revoked(self, act, app, client, session,
                                                                           coordinator, filed, pool):
-        assignment = confirm(act, session, coordinator, filed, pool[0])
+        assignment = confirmed(act, session, coordinator, filed, pool[0])
         sign_in(client, pool[0].email)
         client.post("/account/calendar", data={"action": "create"})
         fresh(session)
@@ -162,12 +154,12 @@ class TestJobs:
 class TestRecording:
     def test_the_volunteer_records_time_and_travel_and_the_request_completes(self, act, client, session,
                                                                               coordinator, filed, pool):
-        assignment = confirm(act, session, coordinator, filed, pool[0])
+        assignment = confirmed(act, session, coordinator, filed, pool[0])
         sign_in(client, pool[0].email)
         early = client.post(f"/assignments/{assignment.id}/record", data={"took_place": "yes", "minutes": 90})
         assert "once it has begun" in early.get_data(as_text=True)
         act(changes.record_outcome, session, pool[0], assignment.id, took_place=True, minutes=105, travel_km=12.5,
-            note="", now=assignment.ends_at + HOUR)
+            note="", at=assignment.ends_at + HOUR)
         session.commit()
         fresh(session)
         done = session.get(Assignment, assignment.id)
@@ -175,7 +167,7 @@ class TestRecording:
         assert session.get(HelpRequest, filed.id).status is RequestStatus.COMPLETED
 
     def test_another_volunteer_cannot_record_it(self, act, client, session, coordinator, filed, pool):
-        assignment = confirm(act, session, coordinator, filed, pool[0])
+        assignment = confirmed(act, session, coordinator, filed, pool[0])
         sign_in(client, pool[1].email)
         assert client.get(f"/assignments/{assignment.id}/record").status_code == 404
 
@@ -187,8 +179,7 @@ class TestFailedMail:
 
     def test_failed_mail_shows_to_the_office_and_can_be_sent_again(self, act, app, client, session, coordinator,
                                                                     filed, pool):
-        offer, = act(offering.make_offers, session, coordinator, filed, [pool[0].id], now=now(),
-                     zone="Europe/Berlin")
+        offer, = act(offering.make_offers, session, coordinator, filed.id, [pool[0].id])
         session.commit()
         moment = now()
         for attempt in range(8):

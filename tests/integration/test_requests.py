@@ -506,10 +506,12 @@ class TestVisibility:
         coordinator = login_as(Role.COORDINATOR, office=office, name="Ali Yilmaz")
         make_agency(offices=[office], name="Aaa Beratungsstelle")  # listed first: the choice must count
         response = client.post("/requests/new", data=request_form(agency_id=str(agency.id),
-                                                                  office_id=str(office.id)))
+                                                                  office_id=str(office.id), inform_name="Petra Schulz",
+                                                                  inform_email="petra@jobcenter.example"))
         assert response.status_code == 302, page_text(response)
         [filed] = all_requests(session)
         assert (filed.agency_id, filed.office_id, filed.created_by_id) == (agency.id, office.id, coordinator.id)
+        assert (filed.inform_name, filed.inform_email) == ("Petra Schulz", "petra@jobcenter.example")
         assert "Ali Yilmaz: Request filed" in history(client.get(f"/requests/{filed.id}"))[0]
 
     def test_coordinator_cannot_file_for_an_agency_of_another_office(self, client, session, login_as, office,

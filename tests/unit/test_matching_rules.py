@@ -133,14 +133,18 @@ def ref_reasons(need: Need, candidate: Candidate, now: dt.datetime, config: Sett
         failed.add(Reason.WEEKLY_LIMIT)
     if candidate.max_per_month is not None and candidate.count_month >= candidate.max_per_month:
         failed.add(Reason.MONTHLY_LIMIT)
-    if need.starts_at.timestamp() - now.timestamp() < candidate.min_notice_hours * 3600:
+    on_call = need.is_urgent and candidate.short_notice  # urgent requests need no notice from them
+    if need.starts_at.timestamp() - now.timestamp() < candidate.min_notice_hours * 3600 and not on_call:
         failed.add(Reason.SHORT_NOTICE)
     if need.gender and need.gender != candidate.gender:
         failed.add(Reason.GENDER)
     return failed
 
 
-def ref_near_miss(need: Need, candidate: Candidate, failed: set[Reason], config: Settings) -> bool:
+def ref_near_miss(need: Need, candidate: Candidate, failed: set[Reason], config: Settings,
+                  now: dt.datetime) -> bool:
+    if failed == {Reason.SHORT_NOTICE}:  # asked anyway for an urgent request, as long as it has not begun
+        return need.is_urgent and need.starts_at > now
     if failed == {Reason.TOO_FAR}:
         return distance_km(candidate.home, need.place) <= candidate.radius_km + config.near_miss_km
     if failed == {Reason.UNAVAILABLE}:
@@ -197,7 +201,7 @@ def needs(draw, around_switch: bool = False) -> Need:
                 mode=draw(st.sampled_from(["on_site", "phone", "video"])), starts_at=starts.astimezone(zone),
                 ends_at=ends.astimezone(zone), topic=draw(st.sampled_from(["health", "school", "housing"])),
                 place=None if draw(rarely) else draw(points), variety=draw(st.sampled_from(["", "levantine", "iraqi"])),
-                gender=draw(st.sampled_from(["", "", "f", "m"])))
+                gender=draw(st.sampled_from(["", "", "f", "m"])), is_urgent=draw(st.sampled_from([False, False, True])))
 
 
 @st.composite
@@ -297,6 +301,7 @@ def candidates(draw, need: Need, config: Settings, volunteer_id: int, focus: set
                       count_month=max(0, (month or 0) + draw(near_limit)))
     if "notice" in odd:
         fields["min_notice_hours"] = draw(st.sampled_from([24, 48, 25, 23]))
+        fields["short_notice"] = draw(st.booleans())
     fields["gender"] = draw(genders) if "gender" in odd or not need.gender else need.gender
     return Candidate(volunteer_id=volunteer_id, recent_30d=draw(st.integers(0, 4)), served_series=draw(st.booleans()),
                      served_client=draw(st.booleans()), **fields)
@@ -343,7 +348,7 @@ def assert_matches_reference(need: Need, pool: list[Candidate], now: dt.datetime
             found = excluded[candidate.volunteer_id]
             assert len(found.reasons) == len(set(found.reasons))
             assert set(found.reasons) == expected, candidate
-            assert found.near_miss == ref_near_miss(need, candidate, expected, config), candidate
+            assert found.near_miss == ref_near_miss(need, candidate, expected, config, now), candidate
     assert outcome.near_misses == [e for e in outcome.excluded if e.near_miss]
 
 
@@ -352,14 +357,15 @@ def assert_matches_reference(need: Need, pool: list[Candidate], now: dt.datetime
 def test_ranking_follows_the_preferences_whatever_the_input_order(scenario, random):
     need, pool, now, config = scenario
     outcome = rank(need, pool, now, config)
-    keys = [(-r.score, r.distance_km or 0.0, r.volunteer_id) for r in outcome.ranked]
-    assert keys == sorted(keys)  # by score, then deterministically
+    by_id = {c.volunteer_id: c for c in pool}
+    assert all(r.on_call == (need.is_urgent and by_id[r.volunteer_id].short_notice) for r in outcome.ranked)
+    keys = [(not r.on_call, -r.score, r.distance_km or 0.0, r.volunteer_id) for r in outcome.ranked]
+    assert keys == sorted(keys)  # the on-call list first when urgent, then by score, then deterministically
     shuffled = list(pool)
     random.shuffle(shuffled)
     again = rank(need, shuffled, now, config)
     assert again.ranked == outcome.ranked
     assert again.excluded == outcome.excluded
-    by_id = {c.volunteer_id: c for c in pool}
     for a in outcome.ranked:
         assert a.score == round(sum(a.parts.values()), 6)
         for b in outcome.ranked:
@@ -714,3 +720,19 @@ def test_every_part_of_the_score_is_shown():
     (ranked,) = rank(make_need(), [make_volunteer()], NOW).ranked
     assert set(ranked.parts) == {"distance", "load", "level", "continuity", "variety"}
     assert ranked.score == round(sum(ranked.parts.values()), 6)
+
+
+def test_an_urgent_request_stretches_the_notice_and_ranks_the_on_call_list_first():
+    now = at(TUESDAY, "08:00")  # two hours before the need
+    urgent = make_need(is_urgent=True)
+    nearest = make_volunteer(1, min_notice_hours=24, home=north(0.5))
+    on_call = make_volunteer(2, min_notice_hours=24, short_notice=True, home=north(8))
+    ready = make_volunteer(3, min_notice_hours=0, home=north(3))
+    outcome = rank(urgent, [nearest, on_call, ready], now)
+    assert [r.volunteer_id for r in outcome.ranked] == [2, 3]  # on call first, though farther
+    assert [r.on_call for r in outcome.ranked] == [True, False]
+    assert [(e.volunteer_id, e.reasons, e.near_miss) for e in outcome.excluded] == [(1, (Reason.SHORT_NOTICE,), True)]
+
+    regular = rank(make_need(), [nearest, on_call, ready], now)
+    assert [r.volunteer_id for r in regular.ranked] == [3]  # without the flag, notice holds for everyone
+    assert [(e.volunteer_id, e.near_miss) for e in regular.excluded] == [(1, False), (2, False)]

@@ -1,0 +1,61 @@
+"""Whom the agency's side hears from about a request: the person named when it was filed.
+
+A caseworker filing for their agency is that person. A coordinator filing for an agency (a request
+taken by phone or mail) names a caseworker of that agency or a contact with name, email and phone;
+confirmations, changes and cancellations go there, never to the coordinator who typed it in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from lotsen.auth.models import Role, UserStatus
+from lotsen.notifications.outbox import mail_user, queue_mail
+from lotsen.requests.models import HelpRequest
+
+AGENCY_LOCALE = "de"  # a contact without an account reads German
+
+
+@dataclass(frozen=True)
+class Informed:
+    name: str
+    email: str
+    phone: str = ""
+
+
+def _caseworker(request: HelpRequest):
+    if request.inform_user is not None:
+        return request.inform_user
+    if request.created_by is not None and request.created_by.role is Role.CASEWORKER:
+        return request.created_by  # filed before a person to inform was named: the caseworker who filed it
+    return None
+
+
+def is_informed_person(request: HelpRequest, user) -> bool:
+    """Whether ``user`` is the person the agency's side is told through (who need not be told of their own steps)."""
+    person = _caseworker(request)
+    return user is not None and person is not None and person.id == user.id
+
+
+def informed(request: HelpRequest) -> Informed | None:
+    """The person the agency's side of a request is told through, or None (then the agency's own address)."""
+    user = _caseworker(request)
+    if user is not None:
+        return Informed(user.name, user.email)
+    if request.inform_email:
+        return Informed(request.inform_name, request.inform_email, request.inform_phone)
+    return None
+
+
+def tell_agency(session: Session, request: HelpRequest, template: str, **context) -> None:
+    """Mail the person to inform (in their language), or else the agency's own address."""
+    user = _caseworker(request)
+    if user is not None and user.status is UserStatus.ACTIVE:
+        mail_user(session, user, template, office_id=request.office_id, req=request, **context)
+        return
+    address = request.inform_email or request.agency.email
+    if address:
+        queue_mail(session, address, template, AGENCY_LOCALE, office_id=request.office_id, recipient=None,
+                   contact_name=request.inform_name if request.inform_email else "", req=request, **context)
