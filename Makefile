@@ -50,7 +50,7 @@ postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start 2>/dev/null; sleep 2; } || true
 
 test: translations chromium postgres
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 	@$(MAKE) --no-print-directory test-dates
 
 ## The non-browser suite as if today were 400 and 1,500 days later, on SQLite and PostgreSQL: every Python
@@ -59,7 +59,7 @@ test: translations chromium postgres
 test-dates: translations postgres
 	@for days in $(DAYS_AHEAD); do \
 		echo "== make test-dates: $$days days ahead"; \
-		LOTSEN_TEST_DAYS_AHEAD=$$days PYTHONPATH=$(CURDIR)/tests/timeshift $(BIN)/pytest -m "not e2e" -q \
+		LOTSEN_TEST_DAYS_AHEAD=$$days PYTHONPATH=$(CURDIR)/tests/timeshift $(BIN)/pytest -n auto -m "not e2e" -q \
 			-p no:cacheprovider -W "ignore::pytest.PytestAssertRewriteWarning" || exit 1; \
 	done
 
