@@ -66,12 +66,28 @@ def load() -> dict:
         "MAIL_SSL": _env_bool("MAIL_SSL", False),
         "MAIL_SENDER": _env("MAIL_SENDER", "Lotsen <lotsen@localhost>"),
         "MAIL_DIR": _env("MAIL_DIR", str(INSTANCE_DIR / "mail")),
-        # Login throttling; use redis://127.0.0.1:6379 when several gunicorn workers serve.
+        # Throttling. memory:// counts per process: with several gunicorn workers set redis://127.0.0.1:6379
+        # (gunicorn.conf.py refuses to start more than one worker on memory:// in production).
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": _env("RATELIMIT_KEY_PREFIX", "lotsen"),  # instances sharing a Redis differ here
         "LOGIN_LIMIT_PER_ADDRESS": _env("LOGIN_LIMIT_PER_ADDRESS", "20 per 10 minutes"),
         "LOGIN_LIMIT_PER_ACCOUNT": _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        # Mails a visitor can cause (registration, password reset): per address and per target email.
+        "MAIL_LIMIT_PER_ADDRESS": _env("MAIL_LIMIT_PER_ADDRESS", "10 per hour"),
+        "MAIL_LIMIT_PER_EMAIL": _env("MAIL_LIMIT_PER_EMAIL", "3 per hour"),
         "PASSWORD_RESET_MAX_AGE": _env_int("PASSWORD_RESET_MAX_AGE", 2 * 3600),
         "INVITATION_MAX_AGE": _env_int("INVITATION_MAX_AGE", 14 * 24 * 3600),
+        "VERIFY_EMAIL_MAX_AGE": _env_int("VERIFY_EMAIL_MAX_AGE", 7 * 24 * 3600),
+        # Sessions (lotsen/auth/sessions.py): ended after this long without use, at the latest after this
+        # long; "stay signed in" keeps a session for REMEMBER_DAYS (and no longer).
+        "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 60),
+        "SESSION_MAX_HOURS": _env_int("SESSION_MAX_HOURS", 12),
+        "REMEMBER_DAYS": _env_int("REMEMBER_DAYS", 14),
+        # Two-factor sign-in is required for these roles (comma-separated; empty: offered to all, required of none).
+        "TWO_FACTOR_REQUIRED": [r.strip() for r in (_env("TWO_FACTOR_REQUIRED", "coordinator,admin") or "").split(",")
+                                if r.strip()],
+        # Production cookies carry the __Host- prefix: sent only over HTTPS, only to this host, for the whole site.
+        "SESSION_COOKIE_NAME": "__Host-lotsen" if production else "lotsen",
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "HSTS": production,

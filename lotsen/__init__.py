@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from flask import Flask
 
     import config
-    from lotsen import cli, db, web
+    from lotsen import cli, db, security, web
     from lotsen.extensions import babel, csrf, limiter, login_manager
     from lotsen.i18n import _l, select_locale
 
@@ -33,6 +34,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE=app.config["DEFAULT_LOCALE"],
         BABEL_DEFAULT_TIMEZONE=app.config["TIMEZONE"],
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=app.config["REMEMBER_DAYS"]),  # "stay signed in", no longer
+        SESSION_COOKIE_PATH="/",
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,  # uploads (volunteer lists) are refused beyond this, before reading
     )
     if app.config["PROXY_FIX"]:
@@ -50,6 +53,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     web.init_app(app)
+    security.init_app(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     cli.init_app(app)
@@ -60,17 +64,23 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.assignments import volunteer_views  # noqa: F401  (adds its routes to assignments_bp)
     from lotsen.assignments.views import bp as assignments_bp
     from lotsen.audit.views import bp as audit_bp
+    from lotsen.auth import security_views  # noqa: F401  (adds its routes to auth_bp)
     from lotsen.auth.user_views import bp as users_bp
     from lotsen.auth.views import bp as auth_bp
-    from lotsen.home.views import bp as home_bp
     from lotsen.geo.views import bp as places_bp
     from lotsen.health import bp as health_bp
+    from lotsen.home.views import bp as home_bp
     from lotsen.matching.views import bp as matching_bp
     from lotsen.notifications.views import bp as notifications_bp
-    from lotsen.offices.views import agencies_bp, bp as offices_bp
+    from lotsen.offices.views import agencies_bp
+    from lotsen.offices.views import bp as offices_bp
     from lotsen.requests.views import bp as requests_bp
-    from lotsen.volunteers import (availability_views, coordinator_views, import_views,  # noqa: F401
-                                   privacy_views)  # (these add their routes to volunteers_bp)
+    from lotsen.volunteers import (  # noqa: F401
+        availability_views,
+        coordinator_views,
+        import_views,
+        privacy_views,  # (these add their routes to volunteers_bp)
+    )
     from lotsen.volunteers.views import bp as volunteers_bp
 
     for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp, volunteers_bp, places_bp,

@@ -46,7 +46,8 @@ def db_revision(message: str):
 @with_appcontext
 def create_admin(email: str, name: str, password: str):
     """Create an administrator account (or fail if the address is taken)."""
-    from lotsen.auth.services import AccountError, create_admin as create
+    from lotsen.auth.services import AccountError
+    from lotsen.auth.services import create_admin as create
 
     session = db.session()
     try:

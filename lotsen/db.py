@@ -112,11 +112,13 @@ def engine() -> Engine:
 def session() -> Session:
     """The session of the current request or app context.
 
-    A request that may write (anything but GET, HEAD, OPTIONS) begins as a writer.
+    A request that may write (anything but GET, HEAD, OPTIONS, or a view marked ``web.writes``) begins as a
+    writer.
     """
     if "db_session" not in g:
         g.db_session = current_app.extensions["lotsen.sessionmaker"]()
-        if has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS"):
+        if has_request_context() and (request.method not in ("GET", "HEAD", "OPTIONS") or getattr(
+                current_app.view_functions.get(request.endpoint or ""), "lotsen_writes", False)):
             begin_writing(g.db_session)
     return g.db_session
 
@@ -124,7 +126,13 @@ def session() -> Session:
 def begin_writing(db_session: Session) -> Session:
     """Begin ``db_session``'s transaction as a writer (SQLite: BEGIN IMMEDIATE; elsewhere a no-op)."""
     db_session.connection(execution_options={WRITES: True})
+    db_session.info[WRITES] = True
     return db_session
+
+
+def is_writing(db_session: Session) -> bool:
+    """Whether the session began as a writer (``begin_writing``)."""
+    return bool(db_session.info.get(WRITES))
 
 
 def locked(db_session: Session, model, ident):

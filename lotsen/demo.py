@@ -117,9 +117,11 @@ def seed(session: Session) -> bool:
     password_hash = hash_password(DEMO_PASSWORD)
     for email, name, role, status, slug, agency_name, locale in USERS:
         user = User(email=email, name=name, role=role, status=status, locale=locale, is_demo=True,
-                    password_hash=password_hash, session_version=1,
+                    password_hash=password_hash, session_version=1, email_verified_at=clock.now(),
                     office=offices[slug] if slug else None,
                     agency=agencies[agency_name] if agency_name else None)
+        if agency_name:  # the demo's agencies each work with one office, which works with its caseworker
+            user.caseworker_offices = list(agencies[agency_name].offices)
         session.add(user)
         if email in PROFILES:
             session.add(_profile(user, offices[slug], by_name, *PROFILES[email]))

@@ -1,12 +1,64 @@
-"""Shared form pieces: translated messages for the standard validators."""
+"""Shared form pieces: the base of every form, and translated messages for the standard validators.
+
+Every form of Lotsen is a ``Form``: whatever bytes arrive, text never carries NUL or other control
+characters, nor characters that reorder text on screen (bidi overrides: a name that displays differently from
+what it is), nor more than ``MAX_TEXT`` characters; dates lie between 1900 and 2200. Each is a field
+error in the user's language, never a database error.
+"""
 
 from __future__ import annotations
 
-from wtforms import SelectField, StringField
+import datetime as dt
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 
 from lotsen.i18n import LANGUAGE_NAMES, _l
+
+MAX_TEXT = 10_000  # whatever a field's own limit: nothing longer is ever read (a field's ``max_text`` may say more)
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
+# C0 and C1 controls (tabs and line breaks only in multi-line text), and the bidi embedding, override and
+# isolate controls; the plain marks LRM/RLM/ALM stay allowed for right-to-left writing.
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+FORBIDDEN_IN_LINE = re.compile(f"[{_CONTROLS}\t\n\r{_BIDI}]")
+FORBIDDEN_IN_TEXT = re.compile(f"[{_CONTROLS}{_BIDI}]")
+
+
+def unsafe_text(value: str, *, multiline: bool = False) -> bool:
+    """Whether ``value`` holds characters no field of Lotsen accepts (see the module's docstring)."""
+    return bool((FORBIDDEN_IN_TEXT if multiline else FORBIDDEN_IN_LINE).search(value))
+
+
+class Form(FlaskForm):
+    """The base of every form (see the module's docstring)."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            problem = _problem(field)
+            if problem is not None:
+                field.errors = [*field.errors, problem] if isinstance(field.errors, list) else [problem]
+                valid = False
+        return valid
+
+
+def _problem(field):
+    raw = field.raw_data or []
+    texts = [value for value in raw if isinstance(value, str)]
+    if any(len(value) > getattr(field, "max_text", MAX_TEXT) for value in texts):
+        return _l("This is too long.")
+    if field.type in ("PasswordField",):
+        return _l("This field contains characters that are not allowed.") if any("\x00" in v for v in texts) else None
+    multiline = isinstance(field, TextAreaField)
+    if any(unsafe_text(value, multiline=multiline) for value in texts):
+        return _l("This field contains characters that are not allowed.")
+    if isinstance(field, DateField) and isinstance(field.data, dt.date) and not EARLIEST <= field.data <= LATEST:
+        return _l("Enter a date between %(first)s and %(last)s.", first=EARLIEST.year, last=LATEST.year)
+    return None
 
 
 def options(pairs) -> list[SelectChoice]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import current_app, has_request_context, request, session
-from flask_babel import force_locale, format_date, format_datetime, format_time  # noqa: F401
+from flask_babel import force_locale, format_date, format_datetime, format_time, get_locale, ngettext  # noqa: F401  # noqa: F401
 from flask_babel import gettext as _  # noqa: F401
 from flask_babel import lazy_gettext as _l  # noqa: F401
-from flask_babel import get_locale, ngettext  # noqa: F401
 from flask_login import current_user
 
 LANGUAGE_NAMES = {"de": "Deutsch", "en": "English"}

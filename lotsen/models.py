@@ -3,15 +3,23 @@
 from lotsen.assignments.models import Assignment, Offer
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User, UserStatus
+from lotsen.auth.sessions import UserSession
 from lotsen.geo.models import OfficePostcode, PlaceAlias
+from lotsen.jobs.models import Job
 from lotsen.matching.models import LanguageWindow
 from lotsen.notifications.models import OutboxMessage
 from lotsen.offices.models import Agency, AgencyType, Municipality, Office, OfficeKind
 from lotsen.requests.models import HelpRequest, RequestEvent, RequestSeries
-from lotsen.volunteers.models import (Absence, AvailabilityWindow, ExtraDate, Training, VolunteerLanguage,
-                                      VolunteerProfile)
+from lotsen.volunteers.models import (
+                                      Absence,
+                                      AvailabilityWindow,
+                                      ExtraDate,
+                                      Training,
+                                      VolunteerLanguage,
+                                      VolunteerProfile,
+)
 
 __all__ = ["Absence", "Agency", "AgencyType", "Assignment", "AuditEvent", "AvailabilityWindow", "ExtraDate",
-           "HelpRequest", "LanguageWindow", "Municipality", "Offer", "Office", "OfficeKind", "OfficePostcode",
-           "OutboxMessage", "PlaceAlias", "RequestEvent", "RequestSeries", "Role", "Training", "User", "UserStatus",
+           "HelpRequest", "Job", "LanguageWindow", "Municipality", "Offer", "Office", "OfficeKind", "OfficePostcode",
+           "OutboxMessage", "PlaceAlias", "RequestEvent", "RequestSeries", "Role", "Training", "User", "UserSession", "UserStatus",
            "VolunteerLanguage", "VolunteerProfile"]

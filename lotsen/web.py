@@ -10,8 +10,9 @@ from flask import Flask, abort, current_app, g, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
-from lotsen import clock, db
+from lotsen import clock, db, security
 from lotsen.acting import Acting
 from lotsen.auth.models import Role
 from lotsen.errors import DomainError
@@ -22,6 +23,29 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
 )
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: a larger one names nothing (404, not an error)
+MAX_PAGE = 10_000
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in routes: a whole number from 0 up to MAX_ID; anything else does not match (404)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002  (werkzeug's name)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def page_number() -> int:
+    """The ``?page=`` of a list, between 1 and MAX_PAGE whatever was sent."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+
+
+def arg_id(name: str) -> int | None:
+    """An id from the query string, or None when missing or out of range."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value <= MAX_ID else None
 
 
 def public(view):
@@ -56,6 +80,14 @@ def roles_required(*roles: Role, pending_ok: bool = False):
 def any_user(view):
     """Any signed-in user, including a volunteer who is still awaiting vetting."""
     return roles_required(*Role, pending_ok=True)(view)
+
+
+def writes(view):
+    """Mark a view that writes although it is read with GET (an export leaves a row in the audit log): its
+    request begins as a writer (``db.session``), so on SQLite it waits for another writer instead of failing
+    with "database is locked" when it comes to write."""
+    view.lotsen_writes = True
+    return view
 
 
 def acting() -> Acting:
@@ -124,11 +156,27 @@ def _security_headers(response):
 def _error_page(error: HTTPException):
     if error.code is None or error.code < 400:
         return error  # routing redirects such as a missing trailing slash
+    _log_refusal(error.code)
     template = error.code if error.code in (400, 403, 404, 405, 413, 429) else "generic"
     return render_template(f"errors/{template}.html", error=error), error.code
 
 
+def _log_refusal(code: int) -> None:
+    """Refused access on a guarded route, and throttling, go to the security log."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    guarded = view is not None and getattr(view, "lotsen_access", "public") != "public"
+    if code == 429:
+        security.event("throttled", user=_user_id())
+    elif code in (401, 403) or (code == 404 and guarded):
+        security.event("access.refused", status=code, user=_user_id(), endpoint=request.endpoint or "")
+
+
+def _user_id() -> int | None:
+    return current_user.id if current_user and current_user.is_authenticated else None
+
+
 def _csrf_error(error: CSRFError):
+    security.event("csrf.refused", user=_user_id())
     return render_template("errors/csrf.html", error=error), 400
 
 
@@ -142,6 +190,7 @@ def _server_error(error):
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     app.after_request(_security_headers)
     # Registered last so it runs first: the commit happens before headers are added.
     app.after_request(_commit)

@@ -122,6 +122,8 @@ def app_config(database_url: str, tmp_path: Path, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "BASE_URL": "http://lotsen.test",
+        # Two-factor sign-in is required of nobody here; the tests of it (test_two_factor.py) require it.
+        "TWO_FACTOR_REQUIRED": [],
     }
     config.update(overrides)
     return config
@@ -220,7 +222,8 @@ def make_user(session, make_office, make_agency):
 
     def make(role: Role | str = Role.VOLUNTEER, *, office: Office | None = None, agency: Agency | None = None,
              status: UserStatus = UserStatus.ACTIVE, email: str | None = None, locale: str = "en",
-             password: str | None = PASSWORD, profile: dict | None = None, **fields) -> User:
+             password: str | None = PASSWORD, profile: dict | None = None, offices: list[Office] | None = None,
+             **fields) -> User:
         """A user; volunteers get a profile (``profile`` sets its fields)."""
         profile = profile or {}
         role = Role(role)
@@ -229,12 +232,15 @@ def make_user(session, make_office, make_agency):
             office = make_office()
         if role is Role.CASEWORKER and agency is None:
             agency = make_agency()
+        fields.setdefault("email_verified_at", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
         user = User(email=email or f"{role.value}{n}@example.org", name=fields.pop("name", f"{role.value.title()} {n}"),
                     role=role, status=status, locale=locale, session_version=1,
                     password_hash=(PASSWORD_HASH if password == PASSWORD else hash_password(password))
                     if password else None,
                     office=office if role in (Role.VOLUNTEER, Role.COORDINATOR) else None,
                     agency=agency if role is Role.CASEWORKER else None, **fields)
+        if role is Role.CASEWORKER:  # works with every office of the agency, unless told otherwise
+            user.caseworker_offices = list(offices if offices is not None else agency.offices)
         session.add(user)
         if role is Role.VOLUNTEER:
             session.add(VolunteerProfile(user=user, office=office, topics_willing=[], topics_excluded=[],

@@ -23,6 +23,7 @@ from lotsen.offices import settings as office_settings
 from lotsen.requests.lifecycle import Action, RequestStatus
 from lotsen.urls import external_url
 
+
 def closed_message(offer: Offer, now: dt.datetime) -> str | None:
     """Why an offer can no longer be answered, in words for the volunteer; None while it can."""
     if offer.status is OfferStatus.OPEN:

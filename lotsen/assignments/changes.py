@@ -20,6 +20,7 @@ from lotsen.matching import services as matching
 from lotsen.notifications.outbox import mail_coordinators, mail_user
 from lotsen.reminders import services as reminders
 from lotsen.requests import services as requests
+from lotsen.requests.history import Audience
 from lotsen.requests.informing import is_informed_person, tell_agency
 from lotsen.requests.lifecycle import Action, RequestStatus, UnfilledReason, can
 from lotsen.requests.models import HelpRequest
@@ -212,8 +213,8 @@ def record_outcome(session: Session, acting: Acting, assignment_id: int, *, took
             raise OfferError(_("Please say what happened."), "note")
         assignment.cancel(now, note)
         request.cancel_reason = note.strip()
-        request.apply(Action.CANCEL, actor, note=note.strip(), at=now,
-                      details={"did_not_take_place": True})
+        request.apply(Action.CANCEL, actor, note=note.strip(), at=now, details={"did_not_take_place": True},
+                      audience=Audience.OFFICE)  # what happened, in the volunteer's words to the office
     reminders.cancel_for(session, assignment)
     record_by(session, acting, "assignment.recorded", subject=assignment, office_id=request.office_id,
               details={"took_place": took_place, "minutes": minutes, "travel_km": travel_km})

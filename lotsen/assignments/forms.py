@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from lotsen.assignments.dashboard import WAITING
 from lotsen.assignments.models import DeclineReason
-from lotsen.forms import options, required
+from lotsen.forms import Form, options, required
 from lotsen.i18n import _l
 from lotsen.offices.forms import CheckboxListField
 from lotsen.requests.models import RequestKind
@@ -16,7 +15,7 @@ from lotsen.requests.models import RequestKind
 NUMBER = _l("Enter a number between %(min)s and %(max)s.")
 
 
-class DashboardFilterForm(FlaskForm):
+class DashboardFilterForm(Form):
     class Meta:
         csrf = False
 
@@ -30,7 +29,7 @@ class DashboardFilterForm(FlaskForm):
     day = DateField(_l("From"), validators=[Optional()])
 
 
-class OfferForm(FlaskForm):
+class OfferForm(Form):
     volunteer_ids = CheckboxListField(_l("Ask these volunteers"), coerce=int)
     how = SelectField(_l("How to ask"), choices=options([
         ("selected", _l("Ask the ticked volunteers now")),
@@ -45,26 +44,26 @@ class OfferForm(FlaskForm):
                                         "this very date."))
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(Form):
     reason = SelectField(_l("Reason (optional)"), validators=[Optional()],
                          choices=options([("", _l("I would rather not say"))] + DeclineReason.choices()))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     note = TextAreaField(_l("Reason"), validators=[required(), Length(max=1000)])
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     reason = TextAreaField(_l("Why can you not come?"), validators=[required(), Length(max=1000)],
                            description=_l("The office sees this, not the agency."))
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(Form):
     volunteer_id = SelectField(_l("New volunteer"), coerce=int, validators=[required()])
     note = TextAreaField(_l("Reason"), validators=[required(), Length(max=1000)])
 
 
-class RecordForm(FlaskForm):
+class RecordForm(Form):
     took_place = SelectField(_l("Did the assignment take place?"), choices=options([
         ("yes", _l("Yes")), ("no", _l("No, it did not take place"))]), validators=[required()])
     minutes = IntegerField(_l("How long did it take, in minutes?"), validators=[
@@ -75,7 +74,7 @@ class RecordForm(FlaskForm):
                          description=_l("If it did not take place, please say why."))
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     reason = SelectField(_l("Why can it not be filled?"), validators=[required()])
     note = TextAreaField(_l("Note for the office"), validators=[Optional(), Length(max=1000)],
                          description=_l("Needed for “Other reason”."))

@@ -13,8 +13,16 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, SmallInteger, String, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lotsen import clock
-from lotsen.assignments.lifecycle import (AssignmentAction, AssignmentStatus, OfferAction, OfferStatus, can_assignment,
-                                          can_offer, next_assignment_status, next_offer_status)
+from lotsen.assignments.lifecycle import (
+    AssignmentAction,
+    AssignmentStatus,
+    OfferAction,
+    OfferStatus,
+    can_assignment,
+    can_offer,
+    next_assignment_status,
+    next_offer_status,
+)
 from lotsen.auth.models import User
 from lotsen.auth.permissions import coordinates
 from lotsen.db import Base, UTCDateTime

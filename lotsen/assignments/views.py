@@ -25,7 +25,7 @@ from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, Municipality, Office
 from lotsen.requests.lifecycle import UnfilledReason
 from lotsen.requests.models import HelpRequest
-from lotsen.web import acting, load, roles_required, show_error
+from lotsen.web import acting, load, page_number, roles_required, show_error
 
 bp = Blueprint("assignments", __name__)
 
@@ -68,7 +68,7 @@ def dashboard_page():
         municipality_id=int(form.municipality.data) if valid and form.municipality.data else None,
         agency_id=int(form.agency.data) if valid and form.agency.data else None,
         day=form.day.data if valid else None) if valid else dashboard.Filters()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     rows, total, counts = dashboard.overview(session, current_user, filters, now=now, zone=clock.zone(), page=page,
                                              per_page=PER_PAGE)
     return render_template("assignments/dashboard.html", form=form, rows=rows, total=total, counts=counts,

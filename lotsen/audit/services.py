@@ -6,6 +6,7 @@ from flask import has_request_context, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lotsen.audit.describe import SIGN_INS
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import User
 
@@ -26,6 +27,8 @@ def record(
     """
     if ip_address is None:
         ip_address = (request.remote_addr or "") if has_request_context() else ""
+    if hasattr(subject, "_get_current_object"):  # the signed-in user, passed on as Flask-Login's proxy
+        subject = subject._get_current_object()
     event = AuditEvent(
         action=action,
         actor_id=actor.id if actor is not None else None,
@@ -44,11 +47,13 @@ def record_by(session: Session, acting, action: str, **fields) -> AuditEvent:
     return record(session, action, actor=acting.actor, ip_address=acting.address, **fields)
 
 
-def list_events(session: Session, viewer: User, *, action: str = "", page: int = 1, per_page: int = 50):
-    """Events the viewer may read, newest first, with the total count."""
+def list_events(session: Session, viewer: User, *, action: str = "", sign_ins: bool = False, page: int = 1,
+                per_page: int = 50):
+    """Events the viewer may read, newest first, with the total count: the changes, or (apart) the sign-ins."""
     query = select(AuditEvent)
     if not viewer.is_admin:
         query = query.where(AuditEvent.office_id == viewer.office_id)
+    query = query.where(AuditEvent.action.in_(SIGN_INS) if sign_ins else AuditEvent.action.not_in(SIGN_INS))
     if action:
         query = query.where(AuditEvent.action == action)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
@@ -59,7 +64,7 @@ def list_events(session: Session, viewer: User, *, action: str = "", page: int =
 
 
 def known_actions(session: Session, viewer: User) -> list[str]:
-    query = select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    query = select(AuditEvent.action).where(AuditEvent.action.not_in(SIGN_INS)).distinct().order_by(AuditEvent.action)
     if not viewer.is_admin:
         query = query.where(AuditEvent.office_id == viewer.office_id)
     return list(session.scalars(query))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, Length, Optional
 
 from lotsen.auth.models import Role
-from lotsen.forms import email_field, locale_field, name_field, options, required
+from lotsen.forms import Form, email_field, locale_field, name_field, options, required
 from lotsen.i18n import _l
 
 
@@ -28,13 +27,42 @@ def confirm_field() -> PasswordField:
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = email_field()
     password = PasswordField(_l("Password"), validators=[required()], render_kw={"autocomplete": "current-password"})
     remember = BooleanField(_l("Stay signed in on this device"))
 
 
-class RegisterForm(FlaskForm):
+def code_field(label=None) -> StringField:
+    return StringField(label or _l("Code"), validators=[required(), Length(max=20)],
+                       description=_l("The six digits your authenticator app shows now, or one of your recovery "
+                                      "codes."),
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false",
+                                  "autocapitalize": "off"})
+
+
+class SecondFactorForm(Form):
+    code = code_field()
+
+
+class TwoFactorSetupForm(Form):
+    code = StringField(_l("Code from the app"), validators=[required(), Length(max=20)],
+                       description=_l("The six digits the app shows for Lotsen after scanning."),
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class TwoFactorOffForm(Form):
+    current_password = PasswordField(_l("Current password"), validators=[required()],
+                                     render_kw={"autocomplete": "current-password"})
+    code = code_field()
+
+
+class RecoveryCodesForm(Form):
+    code = StringField(_l("Code from the app"), validators=[required(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
+
+
+class RegisterForm(Form):
     office_id = SelectField(_l("Office"), coerce=int, validators=[required()],
                             description=_l("The integration office whose pool you want to join."))
     name = name_field()
@@ -48,28 +76,28 @@ class RegisterForm(FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = email_field()
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = new_password_field()
     confirm = confirm_field()
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     name = name_field()
     locale = locale_field()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(_l("Current password"), validators=[required()],
                                      render_kw={"autocomplete": "current-password"})
     password = new_password_field()
     confirm = confirm_field()
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     role = SelectField(_l("Role"), validators=[required()])
     name = name_field()
     email = email_field()
@@ -85,11 +113,11 @@ class InviteForm(FlaskForm):
         self.agency_id.choices = options([(0, _l("— none —"))] + [(a.id, a.name) for a in agencies])
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     locale = locale_field()
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(Form):
     class Meta:
         csrf = False
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lotsen import clock
@@ -46,6 +46,16 @@ class UserStatus(TitledEnum):
         }
 
 
+# The offices a caseworker works with: they file to and see their agency's requests of these offices only.
+# An agency may work with several offices; each office grants its own access (see auth/permissions.py).
+caseworker_offices = Table(
+    "caseworker_offices",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("office_id", ForeignKey("offices.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
 class User(Base):
     """Anyone who signs in: volunteer, caseworker, coordinator or admin."""
 
@@ -76,9 +86,23 @@ class User(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Self-registered people confirm their address by a mailed link; invited people by using the invitation.
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor sign-in (lotsen/auth/two_factor.py): the TOTP secret, the last time step used (a code counts
+    # once), and the hashes of the unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    recovery_codes: Mapped[list] = mapped_column(JSON, default=list)
 
     office: Mapped[Office | None] = relationship()
     agency: Mapped[Agency | None] = relationship()
+    # Caseworkers only: the offices that granted them access to their agency's requests.
+    caseworker_offices: Mapped[list[Office]] = relationship(secondary=caseworker_offices, order_by="Office.name")
+
+    @property
+    def caseworker_office_ids(self) -> set[int]:
+        return {office.id for office in self.caseworker_offices}
 
     @property
     def first_name(self) -> str:
@@ -112,6 +136,10 @@ class User(Base):
     @property
     def is_pending(self) -> bool:
         return self.status is UserStatus.PENDING
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None and bool(self.totp_secret)
 
     @property
     def is_invited(self) -> bool:

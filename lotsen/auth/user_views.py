@@ -6,15 +6,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from lotsen import db
+from lotsen import clock, db, security
 from lotsen.assignments import changes
-from lotsen.auth import directory, forms, services
+from lotsen.auth import directory, forms, second_factor, services
 from lotsen.auth.models import Role, User, UserStatus
-from lotsen.auth.permissions import can_manage_user, grantable_roles
+from lotsen.auth.permissions import can_manage_account, can_manage_user, grantable_roles
 from lotsen.forms import options
 from lotsen.i18n import _, ngettext
 from lotsen.offices.models import Agency, Office
-from lotsen.web import acting, load, roles_required, show_error
+from lotsen.web import acting, arg_id, load, page_number, roles_required, show_error
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 MANAGERS = (Role.COORDINATOR, Role.ADMIN)
@@ -32,7 +32,7 @@ def list_users():
     form = forms.UserFilterForm(request.args)
     form.role.choices = options([("", _("All roles"))] + Role.choices())
     form.status.choices = options([("", _("All states"))] + UserStatus.choices())
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     users, total = directory.search_users(db.session(), current_user, q=form.q.data or "",
                                           role=form.role.data or "", status=form.status.data or "", page=page)
     return render_template("users/list.html", form=form, users=users, total=total, page=page,
@@ -50,18 +50,20 @@ def invite_user():
     if request.method == "GET":
         form.office_id.data = current_user.office_id or 0
         form.role.data = request.args.get("role", Role.VOLUNTEER.value)
-        form.agency_id.data = request.args.get("agency_id", 0, type=int)
+        form.agency_id.data = arg_id("agency_id") or 0
     if form.validate_on_submit():
         office = session.get(Office, form.office_id.data) if form.office_id.data else None
         agency = session.get(Agency, form.agency_id.data) if form.agency_id.data else None
         try:
-            user = services.invite_user(session, current_user, email=form.email.data, name=form.name.data,
-                                        role=Role(form.role.data), locale=form.locale.data, office=office,
-                                        agency=agency)
+            user, created = services.invite_user(session, current_user, email=form.email.data,
+                                                 name=form.name.data, role=Role(form.role.data),
+                                                 locale=form.locale.data, office=office, agency=agency)
         except services.AccountError as error:
             show_error(form, error)
         else:
-            flash(_("Invitation sent to %(email)s.", email=user.email), "success")
+            flash(_("Invitation sent to %(email)s.", email=user.email) if created else
+                  _("%(name)s already has an account with this agency and now also works with your office.",
+                    name=user.name), "success")
             return redirect(url_for("users.show_user", user_id=user.id))
     return render_template("users/invite.html", form=form)
 
@@ -71,7 +73,8 @@ def invite_user():
 def show_user(user_id: int):
     """One person's account and the actions a manager can take on it."""
     user = _managed_user(user_id)
-    return render_template("users/show.html", user=user, action_form=FlaskForm())
+    return render_template("users/show.html", user=user, action_form=FlaskForm(),
+                           manages_account=can_manage_account(current_user, user))
 
 
 def _account_action(user_id: int, action, message: str):
@@ -117,11 +120,31 @@ def vet_user(user_id: int):
     return _account_action(user_id, services.vet_volunteer, _("%(name)s has been vetted and informed."))
 
 
+@bp.route("/<int:user_id>/reset-two-factor", methods=["POST"])
+@roles_required(Role.ADMIN)
+def reset_two_factor(user_id: int):
+    """Reset someone's two-factor sign-in (their phone is lost): they set it up again at the next sign-in."""
+
+    def reset(session, actor, user):
+        second_factor.reset_second_factor(session, actor, user, now=clock.now())
+        security.event("two_factor.reset", user=user.id, by=actor.id)
+
+    return _account_action(user_id, reset, _("%(name)s's two-factor sign-in has been reset."))
+
+
+@bp.route("/<int:user_id>/withdraw-office-access", methods=["POST"])
+@roles_required(Role.COORDINATOR)
+def withdraw_office_access(user_id: int):
+    """Stop working with a caseworker of a shared agency; the other offices keep working with them."""
+    return _account_action(user_id, services.withdraw_office_access,
+                           _("%(name)s no longer works with your office."))
+
+
 @bp.route("/<int:user_id>/resend-invitation", methods=["POST"])
 @roles_required(*MANAGERS)
 def resend_invitation(user_id: int):
     """Send the invitation link again to someone who has not set a password yet."""
-    user = _managed_user(user_id)
+    user = load(User, user_id, lambda u: can_manage_account(current_user, u))
     if user.status is not UserStatus.INVITED:
         flash(_("This person has already accepted the invitation."), "error")
     else:

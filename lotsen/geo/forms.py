@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import Form, FloatField, SelectField, StringField
+from wtforms import FloatField, SelectField, StringField
+from wtforms import Form as BaseForm
 from wtforms.validators import Length, NumberRange, Optional, Regexp, StopValidation
 from wtforms.widgets import TextInput
 
-from lotsen.forms import required, strip
+from lotsen.forms import Form, required, strip
 from lotsen.i18n import _l
 
 
@@ -30,7 +30,7 @@ class CoordinateField(FloatField):
             self.data = None
             raise ValueError(_l("Enter a number, for example 50.0098.")) from None
 
-    def pre_validate(self, form: Form) -> None:
+    def pre_validate(self, form: BaseForm) -> None:
         # Text that is no number already has its message; the range check would only add a second one.
         if self.process_errors:
             raise StopValidation()
@@ -42,7 +42,7 @@ def _postcode_field(label) -> StringField:
                        filters=[strip], render_kw={"inputmode": "numeric", "maxlength": 5, "autocomplete": "off"})
 
 
-class PostcodeForm(FlaskForm):
+class PostcodeForm(Form):
     postcode = _postcode_field(_l("Postcode"))
     # The form only rejects impossible numbers; whether they lie in Germany is the service's rule.
     latitude = CoordinateField(_l("Latitude"), description=_l("Degrees north, for example 50.0098."),
@@ -57,7 +57,7 @@ class PostcodeForm(FlaskForm):
                         description=_l("Optional, for example the name of a new estate."))
 
 
-class AliasForm(FlaskForm):
+class AliasForm(Form):
     alias = StringField(_l("Local name"), validators=[required(), Length(max=120)], filters=[strip],
                         description=_l("A district or village, for example Ober-Roden."))
     # The view fills the choices; validate_choice is off so that the service, which knows which

@@ -12,7 +12,6 @@ from lotsen.geo.models import OfficePostcode, PlaceAlias
 from lotsen.i18n import _
 from lotsen.offices.models import Municipality
 
-
 # Generous bounds around Germany (47.27-55.06 N, 5.87-15.04 E): they catch swapped or mistyped numbers.
 GERMANY_LATITUDE = (47.0, 55.2)
 GERMANY_LONGITUDE = (5.8, 15.1)

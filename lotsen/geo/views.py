@@ -16,14 +16,14 @@ from lotsen.geo import forms, services
 from lotsen.geo.models import OfficePostcode, PlaceAlias
 from lotsen.i18n import _
 from lotsen.offices.models import Office
-from lotsen.web import roles_required, show_error
+from lotsen.web import arg_id, roles_required, show_error
 
 bp = Blueprint("places", __name__, url_prefix="/places")
 
 
 def _office() -> Office:
     """The office being worked on: the coordinator's own, or the one an admin names with ?office_id=."""
-    office_id = request.args.get("office_id", type=int) or current_user.office_id
+    office_id = arg_id("office_id") or current_user.office_id
     office = db.session().get(Office, office_id) if office_id else None
     if office is None:
         if current_user.is_admin:

@@ -12,8 +12,21 @@ import json
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, String, and_, bindparam, case, cast, func, literal_column, null, or_, select, true, \
-    union_all
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 

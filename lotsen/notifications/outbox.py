@@ -28,6 +28,8 @@ from lotsen.urls import domain
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+# Mails whose text and address are wiped once sent: the confirmation that someone's data was deleted.
+SCRUB_AFTER_SENDING = {"volunteers/data_deleted"}
 LEASE = dt.timedelta(minutes=5)
 BATCH = 100
 
@@ -141,6 +143,8 @@ def _send_one(session: Session, message_id_: int, worker: str, transport: Transp
         _failed(message, error, now, permanent=False)
         return "failed"
     message.status, message.sent_at, message.claimed_by, message.lease_until = OutboxStatus.SENT, clock.now(), "", None
+    if message.kind in SCRUB_AFTER_SENDING:
+        message.recipient, message.payload = "", {"subject": "", "body": "", "attachments": []}
     return "sent"
 
 

@@ -16,10 +16,10 @@ from lotsen.assignments.models import Assignment, AssignmentStatus
 from lotsen.audit.services import record
 from lotsen.auth.models import Role, User
 from lotsen.auth.permissions import coordinates
+from lotsen.forms import Form, options
+from lotsen.i18n import _, _l
 from lotsen.notifications import kinds, outbox
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
-from lotsen.forms import options
-from lotsen.i18n import _, _l
 from lotsen.offices.forms import CheckboxListField
 from lotsen.urls import domain, external_url
 from lotsen.web import any_user, load, public, roles_required
@@ -28,7 +28,7 @@ bp = Blueprint("notifications", __name__)
 FEED_DAYS = 90  # how far back the calendar feed reaches
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     wanted = CheckboxListField(_l("Send me these mails"))
 
 

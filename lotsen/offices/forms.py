@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DecimalField, IntegerField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lotsen.forms import email_field, options, postcode_field, required
+from lotsen.forms import Form, email_field, options, postcode_field, required
 from lotsen.i18n import _l
 from lotsen.offices.models import AgencyType, OfficeKind
 from lotsen.offices.settings import SETTINGS, Setting
@@ -19,7 +26,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class OfficeForm(FlaskForm):
+class OfficeForm(Form):
     name = StringField(_l("Name"), validators=[required(), Length(max=200)])
     slug = StringField(_l("Short name in addresses"), validators=[
         required(), Length(max=80),
@@ -37,7 +44,7 @@ class OfficeForm(FlaskForm):
         return sorted({line.strip() for line in lines if line.strip()})
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(Form):
     name = StringField(_l("Name"), validators=[required(), Length(max=200)])
     type = SelectField(_l("Type"), choices=options(AgencyType.choices()), validators=[required()])
     email = StringField(_l("Email address"), validators=[Optional(), Length(max=254)],
@@ -90,7 +97,7 @@ def _field_for(setting: Setting):
 def settings_form(values: dict, formdata=None) -> FlaskForm:
     """A form with one field per registered setting, filled with the office's values."""
 
-    class SettingsForm(FlaskForm):
+    class SettingsForm(Form):
         pass
 
     for setting in SETTINGS:

@@ -36,6 +36,7 @@ class Section(TitledEnum):
     ALLOWANCE = "allowance"
     VOLUNTEERS = "volunteers"
     MATCHING = "matching"
+    PRIVACY = "privacy"
 
     @classmethod
     def titles(cls):
@@ -46,6 +47,7 @@ class Section(TitledEnum):
             cls.REMINDERS: _l("Reminders"),
             cls.ALLOWANCE: _l("Expense allowance"),
             cls.VOLUNTEERS: _l("Volunteers"),
+            cls.PRIVACY: _l("Data protection"),
         }
 
 
@@ -116,6 +118,12 @@ SETTINGS: list[Setting] = [
             0, 50, unit="km"),
     Setting("near_miss_minutes", Section.MATCHING, "int", 30, _l("Near misses: outside availability by up to"),
             "", 0, 180, unit=_l("minutes")),
+    Setting("retention_mail_days", Section.PRIVACY, "int", 90, _l("Delete the text of sent mails after"),
+            _l("Who got which mail when stays; subject, text and address go."), 7, 3650, unit=_l("days")),
+    Setting("retention_contact_days", Section.PRIVACY, "int", 180, _l("Delete case numbers and contacts after"),
+            _l("Counted from the day of the request, once it is over (done, cancelled or not filled): the case "
+               "number, the contact for the day, the person to inform, the address and the notes go; what the "
+               "reports count stays."), 30, 3650, unit=_l("days")),
 ]
 
 BY_KEY = {setting.key: setting for setting in SETTINGS}

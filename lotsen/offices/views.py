@@ -15,7 +15,7 @@ from lotsen.i18n import _
 from lotsen.offices import forms, services
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, AgencyType, Office
-from lotsen.web import roles_required, show_error
+from lotsen.web import arg_id, roles_required, show_error
 
 bp = Blueprint("offices", __name__, url_prefix="/offices")
 agencies_bp = Blueprint("agencies", __name__, url_prefix="/agencies")
@@ -57,7 +57,7 @@ def edit_office(office_id: int | None = None):
 @roles_required(Role.COORDINATOR, Role.ADMIN)
 def edit_settings():
     """The office's own rules: lead time, durations, excluded settings, reminders, allowances."""
-    office_id = request.args.get("office_id", type=int) or current_user.office_id
+    office_id = arg_id("office_id") or current_user.office_id
     office = db.session().get(Office, office_id) if office_id else None
     if office is None:
         if current_user.is_admin:
@@ -85,8 +85,10 @@ def list_agencies():
     type_filter = request.args.get("type", "")
     if type_filter in {t.value for t in AgencyType}:
         query = query.where(Agency.type == AgencyType(type_filter))
-    return render_template("agencies/list.html", agencies=db.session().scalars(query).all(),
-                           type_filter=type_filter, types=AgencyType.choices())
+    agencies = db.session().scalars(query).all()
+    return render_template("agencies/list.html", agencies=agencies, type_filter=type_filter,
+                           types=AgencyType.choices(),
+                           editable={a.id for a in agencies if can_manage_agency(current_user, a)})
 
 
 @agencies_bp.route("/new", methods=["GET", "POST"])

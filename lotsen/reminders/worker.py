@@ -24,6 +24,7 @@ def jobs(*, fast: bool, slow: bool) -> list[tuple[str, Callable]]:
 
     Each is ``job(session, acting)``: Lotsen itself acts, at the tick's ``now``.
     """
+    from lotsen import retention
     from lotsen.assignments import offering
     from lotsen.matching import counts
     from lotsen.reminders import services as reminders
@@ -42,6 +43,7 @@ def jobs(*, fast: bool, slow: bool) -> list[tuple[str, Callable]]:
                                                                                       zone=acting.zone)),
         ("certificate_warnings", lambda session, acting: reminders.certificate_warnings(session, now=acting.now,
                                                                                         zone=acting.zone)),
+        ("purge_expired_data", retention.purge),
     ]
     return (every_tick if fast else []) + (hourly if slow else [])
 
@@ -63,7 +65,11 @@ def tick(app, now: dt.datetime | None = None, *, fast: bool = True, slow: bool =
                 done[name] = -1
             finally:
                 session.close()
-        if fast:  # then what is due in the outbox, including what the jobs just queued
+        if fast:  # long jobs (imports), then what is due in the outbox, including what the jobs just queued
+            from lotsen.jobs import services as long_jobs
+            from lotsen.volunteers import import_job  # noqa: F401  (registers its kind)
+
+            done.update(long_jobs.run_due(app, now=now, zone=acting.zone))
             done.update(outbox.deliver_due(app, now=now))
     return done
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField,
-                     TextAreaField, TimeField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import Email, Length, NumberRange, Optional
 
 from lotsen import languages as catalogue
-from lotsen.forms import options, postcode_field, required, strip
+from lotsen.forms import Form, options, postcode_field, required, strip
 from lotsen.i18n import _l
 from lotsen.offices.forms import CheckboxListField
 from lotsen.offices.settings import ExcludedSetting
@@ -16,7 +23,7 @@ from lotsen.requests.models import Recurrence, RequestKind
 from lotsen.volunteers.models import Gender, Mode, Topic
 
 
-class RequestForm(FlaskForm):
+class RequestForm(Form):
     agency_id = SelectField(_l("Agency"), coerce=int, validators=[Optional()])
     office_id = SelectField(_l("Coordinating office"), coerce=int, validators=[Optional()])
     kind = SelectField(_l("Who is needed"), choices=options(RequestKind.choices()), validators=[required()])
@@ -82,11 +89,11 @@ class EditRequestForm(RequestForm):
     submission_key = None
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[required(), Length(max=1000)])
 
 
-class RequestFilterForm(FlaskForm):
+class RequestFilterForm(Form):
     class Meta:
         csrf = False
 

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from lotsen.auth.models import Role, UserStatus
+from lotsen.auth.models import Role, User, UserStatus
+from lotsen.i18n import _
 from lotsen.notifications.outbox import mail_user, queue_mail
+from lotsen.offices.models import Agency
+from lotsen.requests.errors import RequestError
 from lotsen.requests.models import HelpRequest
 
 AGENCY_LOCALE = "de"  # a contact without an account reads German
@@ -59,3 +62,19 @@ def tell_agency(session: Session, request: HelpRequest, template: str, **context
     if address:
         queue_mail(session, address, template, AGENCY_LOCALE, office_id=request.office_id, recipient=None,
                    contact_name=request.inform_name if request.inform_email else "", req=request, **context)
+
+
+def whom_to_inform(session: Session, actor: User, agency: Agency, data) -> tuple:
+    """(user, name, email, phone) of the agency's side of a request: a caseworker filing for their agency is
+    told themselves; the office filing for an agency names one of its caseworkers, or a contact."""
+    if actor.role is Role.CASEWORKER:
+        return actor, "", "", ""
+    if data.inform_user_id:
+        user = session.get(User, data.inform_user_id)
+        if (user is None or user.role is not Role.CASEWORKER or user.agency_id != agency.id
+                or user.status is not UserStatus.ACTIVE):
+            raise RequestError(_("Choose a caseworker of this agency, or name a contact."), "inform_user_id")
+        return user, "", "", ""
+    if not data.inform_name.strip() or not data.inform_email.strip():
+        raise RequestError(_("Name the person at the agency to inform, with their email address."), "inform_name")
+    return None, data.inform_name.strip(), data.inform_email.strip().lower(), data.inform_phone.strip()

@@ -14,6 +14,7 @@ from lotsen.db import Base, UTCDateTime
 from lotsen.enums import TitledEnum, enum_column
 from lotsen.i18n import _l
 from lotsen.offices.models import Agency, Office
+from lotsen.requests.history import Audience, default_audience
 from lotsen.requests.lifecycle import Action, RequestStatus, UnfilledReason, can, next_status
 from lotsen.volunteers.models import Gender, Mode, Topic
 
@@ -124,14 +125,18 @@ class HelpRequest(Base):
     )
 
     def apply(self, action: Action, actor: User | None, *, note: str = "", details: dict | None = None,
-              at: dt.datetime | None = None) -> RequestEvent:
-        """Move along the life cycle (or refuse) and keep the step in the history."""
+              at: dt.datetime | None = None, audience: Audience | None = None) -> RequestEvent:
+        """Move along the life cycle (or refuse) and keep the step in the history.
+
+        ``audience`` says who may read the step's note and details (``history.default_audience`` otherwise).
+        """
         if action is Action.CREATE:
             before, self.status = None, RequestStatus.OPEN
         else:
             before, self.status = self.status, next_status(self.status, action)
         event = RequestEvent(action=action.value, from_status=before.value if before else None,
                              to_status=self.status.value, actor=actor, note=note, details=details or {},
+                             audience=audience or default_audience(action),
                              at=at or clock.now())
         self.events.append(event)
         self.counted_at = None  # count its candidates afresh
@@ -142,8 +147,9 @@ class HelpRequest(Base):
         """The agency's caseworkers, the office's coordinators, admins."""
         if user is None or not getattr(user, "is_authenticated", False):
             return False
-        return (user.role is Role.CASEWORKER and user.agency_id == self.agency_id) or coordinates(user,
-                                                                                                  self.office_id)
+        if user.role is Role.CASEWORKER:  # their agency's requests, of the offices that work with them
+            return user.agency_id == self.agency_id and self.office_id in user.caseworker_office_ids
+        return coordinates(user, self.office_id)
 
     def can_coordinate(self, user: User | None) -> bool:
         return coordinates(user, self.office_id)
@@ -187,6 +193,8 @@ class RequestEvent(Base):
     to_status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Who may read the note and details (the office always may): see lotsen/requests/history.py.
+    audience: Mapped[Audience] = mapped_column(enum_column(Audience), default=Audience.OFFICE)
 
     request: Mapped[HelpRequest] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()

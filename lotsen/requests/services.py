@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -13,15 +13,16 @@ from sqlalchemy.sql import Select
 
 from lotsen import languages as catalogue
 from lotsen.audit.services import record
-from lotsen.auth.models import Role, User, UserStatus
-from lotsen.errors import DomainError
+from lotsen.auth.models import Role, User
 from lotsen.geo import services as places
-from lotsen.i18n import _, _l
+from lotsen.i18n import _
 from lotsen.matching import counts
 from lotsen.notifications.outbox import mail_coordinators
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, Office
-from lotsen.requests.informing import is_informed_person, tell_agency
+from lotsen.requests.errors import RequestError
+from lotsen.requests.history import describe_changes
+from lotsen.requests.informing import is_informed_person, tell_agency, whom_to_inform
 from lotsen.requests.lifecycle import ACTIVE, Action, RequestStatus, UnfilledReason, can
 from lotsen.requests.models import HelpRequest, Recurrence, RequestKind, RequestSeries
 from lotsen.requests.timing import NonexistentTime, earliest_regular_day, repeat, to_utc
@@ -29,10 +30,7 @@ from lotsen.urls import external_url
 from lotsen.volunteers.models import Gender, Mode, Topic
 
 MAX_SERIES = 26
-
-
-class RequestError(DomainError):
-    """A request the rules refuse."""
+MAX_AHEAD = dt.timedelta(days=731)  # a date further out is a typing error, not a plan
 
 
 class AlreadyFiled(RequestError):
@@ -90,8 +88,11 @@ class Checked:
     municipality_id: int | None
 
 
-def offices_of(agency: Agency) -> list[Office]:
-    return sorted(agency.offices, key=lambda office: office.name)
+def offices_of(agency: Agency, actor: User | None = None) -> list[Office]:
+    """The offices a request of the agency can go to (for a caseworker: those that work with them)."""
+    offices = [o for o in agency.offices if actor is None or actor.role is not Role.CASEWORKER
+               or o.id in actor.caseworker_office_ids]
+    return sorted(offices, key=lambda office: office.name)
 
 
 def check(session: Session, office: Office, data: RequestData, *, now: dt.datetime, zone,
@@ -122,6 +123,8 @@ def check(session: Session, office: Office, data: RequestData, *, now: dt.dateti
                              date=format_date(data.day)), "start") from None
     if starts_at <= now:
         raise RequestError(_("This time lies in the past."), "day")
+    if starts_at > now + MAX_AHEAD:
+        raise RequestError(_("Requests can be filed at most two years ahead."), "day")
     if enforce_lead_time and not data.is_urgent:
         earliest = earliest_regular_day(now.astimezone(zone).date(), office_settings.value(office,
                                                                                            "min_lead_working_days"))
@@ -142,22 +145,6 @@ def check(session: Session, office: Office, data: RequestData, *, now: dt.dateti
         municipality_id = found.id if found else None
     return Checked(language, starts_at, starts_at + dt.timedelta(minutes=data.duration_minutes), latitude,
                    longitude, municipality_id)
-
-
-def _whom_to_inform(session: Session, actor: User, agency: Agency, data: RequestData) -> tuple:
-    """(user, name, email, phone) of the agency's side of a request: a caseworker filing for their agency is
-    told themselves; the office filing for an agency names one of its caseworkers, or a contact."""
-    if actor.role is Role.CASEWORKER:
-        return actor, "", "", ""
-    if data.inform_user_id:
-        user = session.get(User, data.inform_user_id)
-        if (user is None or user.role is not Role.CASEWORKER or user.agency_id != agency.id
-                or user.status is not UserStatus.ACTIVE):
-            raise RequestError(_("Choose a caseworker of this agency, or name a contact."), "inform_user_id")
-        return user, "", "", ""
-    if not data.inform_name.strip() or not data.inform_email.strip():
-        raise RequestError(_("Name the person at the agency to inform, with their email address."), "inform_name")
-    return None, data.inform_name.strip(), data.inform_email.strip().lower(), data.inform_phone.strip()
 
 
 def _fill(request: HelpRequest, data: RequestData, checked: Checked) -> None:
@@ -211,11 +198,11 @@ def create_requests(session: Session, actor: User, office: Office, agency: Agenc
     ``submission_key`` is the form's one-time token: a form sent twice files once (``AlreadyFiled``).
     An urgent request alerts the office's coordinators at once.
     """
-    if office not in agency.offices:
+    if office not in offices_of(agency, actor):
         raise RequestError(_("This agency does not work with that office."), "office_id")
     if submission_key:
         _refuse_resubmission(session, submission_key)
-    inform = _whom_to_inform(session, actor, agency, data)
+    inform = whom_to_inform(session, actor, agency, data)
     if recurrence and not 2 <= count <= MAX_SERIES:
         raise RequestError(_("A series has between 2 and %(n)d dates.", n=MAX_SERIES), "count")
     days = repeat(data.day, Recurrence(recurrence).days, count) if recurrence else [data.day]
@@ -298,7 +285,7 @@ def update_request(session: Session, actor: User, request: HelpRequest, data: Re
                                          checked.starts_at, checked.ends_at, exclude_id=request.id))
     before = _snapshot(request)
     if actor.role is not Role.CASEWORKER:  # the office may name another person to inform
-        request.inform_user, request.inform_name, request.inform_email, request.inform_phone = _whom_to_inform(
+        request.inform_user, request.inform_name, request.inform_email, request.inform_phone = whom_to_inform(
             session, actor, request.agency, data)
     _fill(request, data, checked)
     after = _snapshot(request)
@@ -310,44 +297,6 @@ def update_request(session: Session, actor: User, request: HelpRequest, data: Re
         counts.count_now(session, request, now, str(getattr(zone, "key", zone)))
         if not is_informed_person(request, actor):  # the office changed it on the agency's behalf
             tell_agency(session, request, "requests/changed", changes=describe_changes(changes))
-
-
-# What the history and the mails call the fields of a request that can change.
-FIELD_TITLES = {
-    "kind": _l("Who is needed"), "language": _l("Language"), "variety": _l("Variety"), "mode": _l("How"),
-    "starts_at": _l("Start"), "duration_minutes": _l("Duration (minutes)"), "street": _l("Street"),
-    "postcode": _l("Postcode"), "town": _l("Town"), "topic": _l("Topic"), "gender_preference": _l("Volunteer's gender"),
-    "client_reference": _l("Reference"), "contact_name": _l("Contact on the day"),
-    "contact_phone": _l("Contact phone on the day"), "notes": _l("Notes for the volunteer"), "is_urgent": _l("Urgent"),
-}
-
-
-def describe_changes(details: dict) -> list[tuple[str, str, str]]:
-    """(field, old value, new value) in words for the reader, from an EDIT event's details."""
-    described = []
-    for key, change in details.items():
-        if key not in FIELD_TITLES or not isinstance(change, dict):
-            continue
-        described.append((str(FIELD_TITLES[key]), _value_words(key, change.get("from")),
-                          _value_words(key, change.get("to"))))
-    return described
-
-
-def _value_words(key: str, value) -> str:
-    if value in (None, ""):
-        return "–"
-    if key == "starts_at":
-        return format_datetime(dt.datetime.fromisoformat(value), "short")
-    if key == "language":
-        return catalogue.name(value)
-    if key == "variety":
-        return value
-    if key == "is_urgent":
-        return _("yes") if value else _("no")
-    for enum_cls, name in ((RequestKind, "kind"), (Mode, "mode"), (Topic, "topic"), (Gender, "gender_preference")):
-        if key == name:
-            return enum_cls(value).title
-    return str(value)
 
 
 def is_late(request: HelpRequest, now: dt.datetime) -> bool:
@@ -387,8 +336,9 @@ def mark_unfilled(session: Session, *, now: dt.datetime) -> int:
 def visible(actor: User, query: Select | None = None) -> Select:
     """Restrict a ``select(HelpRequest)``: a caseworker's agency, a coordinator's office, everything for admins."""
     query = query if query is not None else select(HelpRequest)
-    if actor.role is Role.CASEWORKER:
-        return query.where(HelpRequest.agency_id == actor.agency_id)
+    if actor.role is Role.CASEWORKER:  # their agency's requests of the offices that work with them
+        return query.where(HelpRequest.agency_id == actor.agency_id,
+                           HelpRequest.office_id.in_(sorted(actor.caseworker_office_ids)))
     if actor.role is Role.COORDINATOR:
         return query.where(HelpRequest.office_id == actor.office_id)
     if actor.role is Role.ADMIN:

@@ -21,11 +21,12 @@ from lotsen.i18n import _
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency
 from lotsen.requests import forms, services
+from lotsen.requests.history import history_for
 from lotsen.requests.informing import informed
-from lotsen.requests.lifecycle import Action, RequestStatus, action_title
+from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
 from lotsen.volunteers.services import phone_of
-from lotsen.web import acting, load, roles_required, show_error
+from lotsen.web import acting, load, page_number, roles_required, show_error
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 ROLES = (Role.CASEWORKER, Role.COORDINATOR, Role.ADMIN)
@@ -69,7 +70,7 @@ def _agencies(session) -> list[Agency]:
 def _form_page(template: str, form, **context):
     session = db.session()
     office_ids = {current_user.office_id} if current_user.office_id else {
-        o.id for a in _agencies(session) for o in a.offices}
+        o.id for a in _agencies(session) for o in services.offices_of(a, current_user)}
     place_names = sorted({name for office_id in office_ids for name in places.place_names(session, office_id)})
     return render_template(template, form=form, language_choices=catalogue.choices(), place_names=place_names,
                            **context)
@@ -83,7 +84,7 @@ def list_requests():
     now = clock.now()
     form = forms.RequestFilterForm(request.args)
     form.status.choices = options([("", _("All states"))] + RequestStatus.choices())
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     form.validate()
     rows, total = services.search(session, current_user, status=form.status.data or "",
                                   reference=form.reference.data or "", when=form.when.data or "upcoming", now=now,
@@ -105,9 +106,13 @@ def new_request():
     chosen = next((a for a in agencies if a.id == form.agency_id.data), agencies[0] if agencies else None)
     if chosen is None:
         abort(404)
-    office_choices = services.offices_of(chosen)
+    office_choices = services.offices_of(chosen, current_user)
     if current_user.role is Role.COORDINATOR:
         office_choices = [current_user.office]
+    if not office_choices:  # a caseworker whom no office works with (any more)
+        flash(_("No coordinating office works with your account at the moment. Please contact the office."),
+              "error")
+        return redirect(url_for("home.start"))
     form.office_id.choices = options((o.id, o.name) for o in office_choices)
     office = next((o for o in office_choices if o.id == form.office_id.data), office_choices[0])
     if request.method == "GET":
@@ -143,8 +148,7 @@ def show_request(request_id: int):
     coordinating = found.can_coordinate(current_user)
     assignment = live_assignment(session, found)
     return render_template("requests/show.html", req=found, language_name=catalogue.name,
-                           variety_name=catalogue.variety_name, history_label=action_title,
-                           describe_changes=services.describe_changes, edited=Action.EDIT.value,
+                           variety_name=catalogue.variety_name, history=history_for(found, current_user),
                            coordinating=coordinating, assignment=assignment, contact=informed(found),
                            volunteer_phone=phone_of(session, assignment.volunteer_id) if assignment else "",
                            offers=offers_of(session, found) if coordinating else [],

@@ -13,19 +13,19 @@ from lotsen import clock, db
 from lotsen import languages as catalogue
 from lotsen.audit.services import record
 from lotsen.auth.models import Role
-from lotsen.forms import options
+from lotsen.forms import Form, options
 from lotsen.i18n import _, _l
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Municipality, Office
 from lotsen.volunteers import directory, forms, services
 from lotsen.volunteers.models import Mode
 from lotsen.volunteers.views import bp, target_profile
-from lotsen.web import roles_required, show_error
+from lotsen.web import arg_id, page_number, roles_required, show_error, writes
 
 MANAGERS = (Role.COORDINATOR, Role.ADMIN)
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     class Meta:
         csrf = False
 
@@ -61,7 +61,7 @@ def _filter_form(session, office: Office | None) -> FilterForm:
 
 def _scope(session) -> Office | None:
     if current_user.is_admin:
-        office_id = request.args.get("office_id", type=int)
+        office_id = arg_id("office_id")
         return session.get(Office, office_id) if office_id else None
     return current_user.office
 
@@ -82,7 +82,7 @@ def list_volunteers():
     office = _scope(session)
     form = _filter_form(session, office)
     filters = _filters(form)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     rows, total = directory.search(session, current_user, filters, today=clock.today(), office=office, page=page)
     today = clock.today()
     return render_template("volunteers/directory.html", form=form, rows=rows, total=total, page=page,
@@ -92,6 +92,7 @@ def list_volunteers():
 
 @bp.route("/volunteers/export.csv")
 @roles_required(*MANAGERS)
+@writes
 def export_volunteers():
     """The filtered list as a CSV file."""
     session = db.session()

@@ -14,9 +14,10 @@ from lotsen import languages as catalogue
 from lotsen.auth.models import User
 from lotsen.auth.services import normalize_email
 from lotsen.errors import DomainError
-from lotsen.volunteers.models import Mode
+from lotsen.forms import unsafe_text
 from lotsen.i18n import LANGUAGE_NAMES, _
 from lotsen.languages import LanguageLevel
+from lotsen.volunteers.models import Mode
 
 MAX_BYTES = 2 * 1024 * 1024
 # Creating a volunteer takes about 8 ms (SQLite): 2,000 new ones stay well inside a worker's 30 s timeout.
@@ -130,6 +131,8 @@ def _text(limit: int):
     def parse(text: str) -> str:
         if len(text) > limit:
             raise ValueError(_("Use at most %(n)d characters.", n=limit))
+        if unsafe_text(text):  # control characters, or bidi controls that make a name display as another
+            raise ValueError(_("This field contains characters that are not allowed."))
         return text
     return parse
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import Length, NumberRange, Optional
 
-from lotsen.forms import options, postcode_field, required
+from lotsen.forms import Form, options, postcode_field, required
 from lotsen.i18n import _l
 from lotsen.languages import LanguageLevel
 from lotsen.offices.forms import CheckboxListField
@@ -21,7 +20,7 @@ def _date(label, optional=False):
                      render_kw={"autocomplete": "off"})
 
 
-class BasicsForm(FlaskForm):
+class BasicsForm(Form):
     roles = CheckboxListField(_l("I help as"), choices=options([("guide", _l("Integration guide (accompanying)")),
                                                                ("interpreter", _l("Lay interpreter"))]))
     modes = CheckboxListField(_l("I can help"), choices=options(Mode.choices()))
@@ -37,19 +36,19 @@ class BasicsForm(FlaskForm):
                                         "gynaecologist. Agencies never see it."))
 
 
-class AddLanguageForm(FlaskForm):
+class AddLanguageForm(Form):
     language = StringField(_l("Language"), validators=[required(), Length(max=100)],
                            description=_l("Start typing and choose from the list."),
                            render_kw={"list": "language-list", "autocomplete": "off"})
     level = SelectField(_l("Level"), choices=options(LanguageLevel.choices()), validators=[required()])
 
 
-class LanguageEntryForm(FlaskForm):
+class LanguageEntryForm(Form):
     level = SelectField(_l("Level"), choices=options(LanguageLevel.choices()), validators=[required()])
     varieties = CheckboxListField(_l("Varieties"), choices=[])
 
 
-class PlaceForm(FlaskForm):
+class PlaceForm(Form):
     postcode = postcode_field(_l("Home postcode"), optional=False)
     municipality = StringField(_l("Town or district"), validators=[Optional(), Length(max=120)],
                                render_kw={"list": "place-list", "autocomplete": "address-level2"})
@@ -58,7 +57,7 @@ class PlaceForm(FlaskForm):
         render_kw={"inputmode": "numeric"})
 
 
-class WindowForm(FlaskForm):
+class WindowForm(Form):
     weekday = SelectField(_l("Weekday"), coerce=int, choices=options(WEEKDAYS), validators=[Optional()])
     starts = TimeField(_l("From"), validators=[required()])
     ends = TimeField(_l("To"), validators=[required()])
@@ -66,19 +65,19 @@ class WindowForm(FlaskForm):
     valid_until = _date(_l("Last day (optional)"), optional=True)
 
 
-class ExtraDateForm(FlaskForm):
+class ExtraDateForm(Form):
     day = _date(_l("Date"))
     starts = TimeField(_l("From"), validators=[required()])
     ends = TimeField(_l("To"), validators=[required()])
 
 
-class AbsenceForm(FlaskForm):
+class AbsenceForm(Form):
     starts_on = _date(_l("First day"))
     ends_on = _date(_l("Last day"))
     reason = SelectField(_l("Reason"), choices=options(AbsenceReason.choices()), validators=[required()])
 
 
-class LimitsForm(FlaskForm):
+class LimitsForm(Form):
     max_per_week = IntegerField(_l("At most per week"), validators=[
         Optional(), NumberRange(min=1, max=20, message=_l("Enter a number between %(min)s and %(max)s."))],
         description=_l("Leave empty for no limit."), render_kw={"inputmode": "numeric"})
@@ -95,11 +94,11 @@ class LimitsForm(FlaskForm):
     topics_excluded = CheckboxListField(_l("Topics I do not take"), choices=options(Topic.choices()))
 
 
-class PauseForm(FlaskForm):
+class PauseForm(Form):
     until = _date(_l("Back on (optional)"), optional=True)
 
 
-class DocumentsForm(FlaskForm):
+class DocumentsForm(Form):
     declaration_signed_on = _date(_l("Confidentiality declaration signed on"), optional=True)
     certificate_checked_on = _date(_l("Certificate of conduct checked on"), optional=True)
     coordinator_notes = TextAreaField(_l("Notes of the coordinating office"), validators=[Optional(),
@@ -108,7 +107,7 @@ class DocumentsForm(FlaskForm):
                                                      "volunteer's data export."))
 
 
-class TrainingForm(FlaskForm):
+class TrainingForm(Form):
     kind = SelectField(_l("Training"), choices=options(TrainingKind.choices()), validators=[required()])
     title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
     completed_on = _date(_l("Completed on"))

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import zlib
-
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, SelectField
@@ -16,18 +11,19 @@ from wtforms.validators import Optional
 
 from lotsen import clock, db
 from lotsen.auth.models import Role
-from lotsen.errors import DomainError
-from lotsen.forms import options
-from lotsen.i18n import _, _l, ngettext
+from lotsen.forms import Form, options
+from lotsen.i18n import _, _l
+from lotsen.jobs import services as jobs
+from lotsen.jobs.models import Job, JobStatus
 from lotsen.offices.models import Office
-from lotsen.volunteers import importer
+from lotsen.volunteers import import_job, importer
 from lotsen.volunteers.views import bp
-from lotsen.web import form_failed, roles_required, show_error
+from lotsen.web import acting, form_failed, load, roles_required, show_error
 
 EXAMPLE = "examples/volunteers-import.csv"
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("CSV file"), validators=[
         FileRequired(_l("Choose the CSV file to import.")),
         FileAllowed(["csv", "txt"], _l("Choose a CSV file (ending in .csv)."))],
@@ -36,30 +32,19 @@ class UploadForm(FlaskForm):
     office_id = SelectField(_l("Office"), coerce=int, validators=[Optional()])
 
 
-class ConfirmForm(FlaskForm):
+class PacketField(HiddenField):
+    """The checked file, packed (importer.pack): longer than any text field may be."""
+
+    max_text = 4 * importer.MAX_BYTES
+
+
+class ConfirmForm(Form):
     # The checked file travels back compressed; on confirm it is read and checked again from scratch.
-    content = HiddenField()
+    content = PacketField()
     office_id = HiddenField()
     send_invitations = BooleanField(
         _l("Send each new volunteer an invitation email now"),
         description=_l("Otherwise you can send each invitation later from the person's account page."))
-
-
-def pack(data: bytes) -> str:
-    """The file's bytes as text for a hidden field."""
-    return base64.urlsafe_b64encode(zlib.compress(data, 9)).decode("ascii")
-
-
-def unpack(text: str) -> bytes | None:
-    """The bytes ``pack`` produced, or None if the text is not such a packet or unpacks beyond the size limit."""
-    try:
-        inflater = zlib.decompressobj()
-        data = inflater.decompress(base64.urlsafe_b64decode(text.encode("ascii")), importer.MAX_BYTES + 1)
-    except (binascii.Error, ValueError, zlib.error):
-        return None
-    if inflater.unconsumed_tail or not inflater.eof:
-        return None
-    return data
 
 
 def _upload_form(session) -> UploadForm:
@@ -110,7 +95,7 @@ def import_volunteers():
         return _page(form)
     confirm = None
     if not sheet.has_errors:
-        packed = pack(data)
+        packed = importer.pack(data)
         limit = request.max_form_memory_size
         if limit is not None and len(packed) > limit - 10_000:
             form.file.errors = [_("This file is too large to import at once. Please split it into several files.")]
@@ -120,27 +105,25 @@ def import_volunteers():
 
 
 def _confirm(session, form: UploadForm):
-    """Read and check the carried file again; import it only if every row is still valid."""
+    """Hand the checked file to the worker, which imports it as a whole (or nothing) while the page waits."""
     confirm = ConfirmForm()
     office = _office(session, confirm.office_id.data)
-    data = unpack(confirm.content.data or "") if confirm.validate() else None
+    data = importer.unpack(confirm.content.data or "") if confirm.validate() else None
     if data is None or office is None:
         form.form_errors.append(_("The checked file could not be taken over. Please upload it again."))
         form_failed()
         return _page(form, status=400)
-    try:
-        rows = importer.parse(data, today=clock.today()).rows
-        counts = importer.import_rows(session, current_user._get_current_object(), office, rows,
-                                      send_invitations=confirm.send_invitations.data, today=clock.today())
-    except importer.ImportRefused as refused:
-        form.form_errors.append(refused.message)
-        form_failed()
-        return _page(form, importer.Sheet(refused.rows, []), None, office)
-    except DomainError as error:  # the file as a whole, or a change the profile services refuse
-        show_error(form, error)
-        return _page(form)
-    flash(_("Import done: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.", **counts), "success")
-    if confirm.send_invitations.data and counts["created"]:
-        flash(ngettext("%(num)d invitation will be sent.", "%(num)d invitations will be sent.", counts["created"]),
-              "info")
-    return redirect(url_for("volunteers.list_volunteers", office_id=office.id if current_user.is_admin else None))
+    job = jobs.enqueue(session, acting(), import_job.KIND, office_id=office.id,
+                       payload=import_job.payload(data, send_invitations=bool(confirm.send_invitations.data)))
+    return redirect(url_for("volunteers.import_progress", job_id=job.id))
+
+
+@bp.route("/volunteers/import/<int:job_id>")
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+def import_progress(job_id: int):
+    """The import while the worker runs it: a progress bar (the page renews itself), then the outcome."""
+    job = load(Job, job_id, "can_view")
+    if job.kind != import_job.KIND:
+        abort(404)
+    return render_template("volunteers/import_progress.html", job=job, JobStatus=JobStatus,
+                           refresh=not job.status.is_over)

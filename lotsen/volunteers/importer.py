@@ -8,7 +8,10 @@ only the database knows (accounts, places) and decides each row's action without
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import zlib
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -21,13 +24,40 @@ from lotsen.geo import services as places
 from lotsen.i18n import _
 from lotsen.offices.models import Office
 from lotsen.volunteers import services
-from lotsen.volunteers.csv_sheet import (COLUMNS, MAX_BYTES, MAX_ROWS, PROFILE_COLUMNS, ImportFileError,
-                                        ImportRefused, Language, Row, Sheet, parse)
+from lotsen.volunteers.csv_sheet import (
+    COLUMNS,
+    MAX_BYTES,
+    MAX_ROWS,
+    PROFILE_COLUMNS,
+    ImportFileError,
+    ImportRefused,
+    Language,
+    Row,
+    Sheet,
+    parse,
+)
 from lotsen.volunteers.models import TrainingKind, VolunteerProfile
 
 # The views and tests read the file format from here too.
 __all__ = ["COLUMNS", "MAX_BYTES", "MAX_ROWS", "ImportFileError", "ImportRefused", "Sheet", "check", "import_rows",
            "parse", "preview"]
+
+
+def pack(data: bytes) -> str:
+    """The file's bytes as text for a hidden field."""
+    return base64.urlsafe_b64encode(zlib.compress(data, 9)).decode("ascii")
+
+
+def unpack(text: str) -> bytes | None:
+    """The bytes ``pack`` produced, or None if the text is not such a packet or unpacks beyond the size limit."""
+    try:
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(base64.urlsafe_b64decode(text.encode("ascii")), MAX_BYTES + 1)
+    except (binascii.Error, ValueError, zlib.error):
+        return None
+    if inflater.unconsumed_tail or not inflater.eof:
+        return None
+    return data
 
 
 def preview(session: Session, office: Office, data: bytes, *, today: dt.date) -> Sheet:
@@ -134,8 +164,11 @@ def differences(row: Row, profile: VolunteerProfile | None) -> list[str]:
 
 
 def import_rows(session: Session, actor: User, office: Office, rows: list[Row], *, send_invitations: bool,
-                today: dt.date | None = None) -> dict[str, int]:
-    """Check the rows again and write them all, or raise ImportRefused and write nothing; returns the counts."""
+                today: dt.date | None = None, progress=None) -> dict[str, int]:
+    """Check the rows again and write them all, or raise ImportRefused and write nothing; returns the counts.
+
+    ``progress(done, total)`` is told every few rows (the worker shows it on the waiting page).
+    """
     check(session, office, rows)
     if any(row.errors for row in rows):
         raise ImportRefused(rows)
@@ -143,7 +176,9 @@ def import_rows(session: Session, actor: User, office: Office, rows: list[Row], 
     invited = 0
     # The rows' own flushes suffice; autoflushing before every gazetteer query only slows a long import down.
     with session.no_autoflush:
-        for row in rows:
+        for number, row in enumerate(rows, 1):
+            if progress is not None and number % 25 == 0:
+                progress(number, len(rows))
             if row.action == "create":
                 user = User(email=row.fields.email, name=row.fields.name, role=Role.VOLUNTEER,
                             status=UserStatus.INVITED, locale=row.fields.locale or "de", office=office,

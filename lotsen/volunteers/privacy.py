@@ -4,25 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from lotsen import clock
+from lotsen.assignments.lifecycle import AssignmentStatus
+from lotsen.assignments.models import Assignment, Offer
 from lotsen.audit.models import AuditEvent
 from lotsen.audit.services import record
 from lotsen.auth.directory import coordinators_of
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import can_manage_user
+from lotsen.auth.sessions import UserSession
 from lotsen.db import Base
 from lotsen.errors import DomainError
 from lotsen.i18n import _
+from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.notifications.outbox import queue_mail
+from lotsen.requests.models import HelpRequest, RequestEvent
 from lotsen.urls import external_url
 from lotsen.volunteers.models import VolunteerProfile
 from lotsen.volunteers.services import profile_of
 
-# Never leaves the database, not even to its owner: a hash only helps someone guessing the password.
-ACCOUNT_SECRETS = {"password_hash"}
+# Never leaves the database, not even to its owner: a hash only helps someone guessing the password, a
+# second-factor secret or session token helps whoever reads the export.
+ACCOUNT_SECRETS = {"password_hash", "totp_secret", "recovery_codes", "calendar_token", "session_version",
+                   "totp_last_step"}
 DOCUMENT_FIELDS = ("declaration_signed_on", "certificate_checked_on")
 # Profile columns kept after anonymising, for the office's anonymous statistics; everything else is reset.
 KEPT_PROFILE_FIELDS = {"user_id", "office_id", "municipality_id", "is_guide", "is_interpreter", "on_site", "by_phone",
@@ -107,8 +114,56 @@ def export_data(session: Session, user: User) -> dict:
         data["extra_dates"] = [_columns(row, ignore) for row in profile.extra_dates]
         data["absences"] = [_columns(row, ignore) for row in profile.absences]
         data["trainings"] = [_columns(row, ignore) for row in profile.trainings]
+        data["offers"] = _offers(session, user)
+        data["assignments"] = _assignments(session, user)
+    data["own_notes"] = _own_notes(session, user)
+    data["mails"] = _mails(session, user)
+    data["sessions"] = [{"signed_in": _plain(row.created_at), "last_used": _plain(row.last_seen_at),
+                         "ended": _plain(row.ended_at), "address": row.address, "browser": row.user_agent}
+                        for row in session.scalars(select(UserSession).where(UserSession.user_id == user.id)
+                                                   .order_by(UserSession.created_at))]
     data["audit_events"] = [_event(event, user) for event in _events(session, user)]
     return data
+
+
+def _request_summary(request: HelpRequest) -> dict:
+    """What the volunteer was asked to do (no case numbers: they are the agency's)."""
+    return {"starts_at": _plain(request.starts_at), "ends_at": _plain(request.ends_at), "kind": request.kind.value,
+            "language": request.language, "mode": request.mode.value, "town": request.town,
+            "topic": request.topic.value}
+
+
+def _offers(session: Session, user: User) -> list[dict]:
+    rows = session.scalars(select(Offer).where(Offer.volunteer_id == user.id).order_by(Offer.created_at))
+    return [{"request": _request_summary(o.request), "asked_at": _plain(o.created_at), "status": o.status.value,
+             "answered_at": _plain(o.answered_at), "decline_reason": _plain(o.decline_reason),
+             "distance_km": o.distance_km} for o in rows]
+
+
+def _assignments(session: Session, user: User) -> list[dict]:
+    rows = session.scalars(select(Assignment).where(Assignment.volunteer_id == user.id)
+                           .order_by(Assignment.starts_at))
+    return [{"request": _request_summary(a.request), "status": a.status.value, "confirmed_at": _plain(a.confirmed_at),
+             "ended_at": _plain(a.ended_at),
+             # the reason is theirs when they stepped back; otherwise it is someone else's words
+             "your_reason": a.end_reason if a.status is AssignmentStatus.WITHDRAWN else "",
+             "minutes": a.actual_minutes, "travel_km": a.travel_km} for a in rows]
+
+
+def _own_notes(session: Session, user: User) -> list[dict]:
+    """What the person wrote into requests' histories (reasons for stepping back, notes on records)."""
+    rows = session.scalars(select(RequestEvent).where(RequestEvent.actor_id == user.id, RequestEvent.note != "")
+                           .order_by(RequestEvent.at))
+    return [{"at": _plain(e.at), "step": e.action, "note": e.note} for e in rows]
+
+
+def _mails(session: Session, user: User) -> list[dict]:
+    rows = session.scalars(select(OutboxMessage).where(
+        or_(OutboxMessage.user_id == user.id, OutboxMessage.recipient == user.email))
+        .order_by(OutboxMessage.created_at, OutboxMessage.id))
+    return [{"created_at": _plain(m.created_at), "sent_at": _plain(m.sent_at), "status": m.status.value,
+             "kind": m.kind, "to": m.recipient, "subject": (m.payload or {}).get("subject", ""),
+             "text": (m.payload or {}).get("body", "")} for m in rows]
 
 
 def _volunteer_profile(session: Session, user: User) -> VolunteerProfile:
@@ -152,12 +207,35 @@ def _reset(profile: VolunteerProfile) -> None:
         setattr(profile, column.key, value)
 
 
+def _erase_traces(session: Session, user: User, email: str) -> None:
+    """What else names the person: mails to them (text and address), their notes in requests' histories,
+    the reasons their assignments ended and the notes on offers made to them, their sessions."""
+    placeholder = placeholder_email(user.id)
+    session.execute(update(OutboxMessage).where(
+        or_(OutboxMessage.user_id == user.id, OutboxMessage.recipient == email),
+        OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED]))
+        .values(status=OutboxStatus.CANCELLED).execution_options(synchronize_session=False))
+    session.execute(update(OutboxMessage).where(
+        or_(OutboxMessage.user_id == user.id, OutboxMessage.recipient == email))
+        .values(recipient=placeholder, payload={"subject": "", "body": "", "attachments": []})
+        .execution_options(synchronize_session=False))
+    session.execute(update(RequestEvent).where(RequestEvent.actor_id == user.id).values(note="")
+                    .execution_options(synchronize_session=False))
+    session.execute(update(Assignment).where(Assignment.volunteer_id == user.id).values(end_reason="")
+                    .execution_options(synchronize_session=False))
+    session.execute(update(Offer).where(Offer.volunteer_id == user.id).values(override_note="")
+                    .execution_options(synchronize_session=False))
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
 def anonymize(session: Session, actor: User, user: User) -> None:
     """Carry out a deletion: personal data goes, anonymous statistics stay (GDPR Art. 17)."""
     if not can_manage_user(actor, user) or actor.id == user.id:
         raise PrivacyError(_("You may not change this account."))
     profile = _volunteer_profile(session, user)
-    # Queued before the address is replaced: the confirmation must reach the person it is about.
+    _erase_traces(session, user, user.email)
+    # Queued before the address is replaced: the confirmation must reach the person it is about. Its own
+    # text and address go as soon as it is sent (outbox.SCRUB_AFTER_SENDING).
     queue_mail(session, user.email, "volunteers/data_deleted", user.locale, user=user, office=profile.office)
     requested = profile.deletion_requested_at is not None
 
@@ -166,6 +244,10 @@ def anonymize(session: Session, actor: User, user: User) -> None:
     user.password_hash = None
     user.status = UserStatus.DEACTIVATED
     user.last_login_at = None
+    user.email_verified_at = None
+    user.calendar_token = None
+    user.totp_secret = user.totp_enabled_at = user.totp_last_step = None
+    user.recovery_codes = []
     user.revoke_sessions()
 
     _reset(profile)

@@ -6,26 +6,25 @@ import json
 
 from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
 from lotsen import clock, db
 from lotsen.assignments import changes
 from lotsen.audit.services import record
 from lotsen.auth.models import Role
-from lotsen.forms import required
+from lotsen.forms import Form, required
 from lotsen.i18n import _, _l
 from lotsen.volunteers import privacy, services
 from lotsen.volunteers.views import bp, target_profile
-from lotsen.web import acting, form_failed, roles_required, show_error
+from lotsen.web import acting, form_failed, roles_required, show_error, writes
 
 
-class DeletionRequestForm(FlaskForm):
+class DeletionRequestForm(Form):
     confirm = BooleanField(_l("I want my data deleted"), validators=[required()],
                            description=_l("This cannot be undone."))
 
 
-class AnonymizeForm(FlaskForm):
+class AnonymizeForm(Form):
     # The partial templates/volunteers/_anonymize.html writes this field by hand (show.html passes no form).
     confirm = BooleanField(validators=[required()])
 
@@ -36,6 +35,7 @@ def _me():
 
 @bp.route("/profile/data.json")
 @roles_required(Role.VOLUNTEER, pending_ok=True)
+@writes
 def export_own_data():
     """Download everything Lotsen holds about the signed-in volunteer, as JSON."""
     session = db.session()

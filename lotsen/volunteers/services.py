@@ -14,8 +14,8 @@ from lotsen.auth.models import User, UserStatus
 from lotsen.errors import DomainError
 from lotsen.geo import services as places
 from lotsen.i18n import _
-from lotsen.matching import counts
 from lotsen.languages import LanguageLevel
+from lotsen.matching import counts
 from lotsen.volunteers.availability import Window, merge, ranges_overlap
 from lotsen.volunteers.models import (
     Absence,

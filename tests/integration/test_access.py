@@ -61,7 +61,7 @@ def _url(app, rule, world) -> str:
     values = {"user_id": world["target"].id, "agency_id": world["agency_a"].id,
               "office_id": world["office_a"].id, "token": "not-a-token", "row_id": 999_999, "entry_id": 999_999,
               "training_id": 999_999, "request_id": world["request"].id, "offer_id": 999_999,
-              "assignment_id": 999_999, "message_id": 999_999}
+              "assignment_id": 999_999, "message_id": 999_999, "job_id": 999_999}
     with app.test_request_context():
         return app.url_map.bind("localhost").build(rule.endpoint, {k: values[k] for k in rule.arguments})
 
@@ -128,7 +128,10 @@ class TestOfficeIsolation:
         assert "Jobcenter A" in page and "Beratung AB" in page
         assert "Klinikum B" not in page
         assert client.get(f"/agencies/{world['agency_b'].id}/edit").status_code == 404
-        assert client.get(f"/agencies/{world['shared'].id}/edit").status_code == 200
+        assert client.get(f"/agencies/{world['agency_a'].id}/edit").status_code == 200
+        # a shared agency's master data is the admins' to manage
+        assert client.get(f"/agencies/{world['shared'].id}/edit").status_code == 404
+        assert "managed by the administrators" in page
 
     def test_coordinator_cannot_open_another_offices_settings(self, client, world):
         sign_in(client, world[Role.COORDINATOR].email)
@@ -170,3 +173,116 @@ def test_requests_stay_within_their_agency_and_office(app, world):
         browser = app.test_client()
         sign_in(browser, world[who].email)
         assert browser.get(f"/requests/{own}").status_code == status, who
+
+
+
+class TestSharedAgencies:
+    """Beratung AB works with Kreis A and Stadt B; each office decides who of the agency works with it."""
+
+    @pytest.fixture
+    def shared_world(self, session, world, make_user):
+        shared, a, b = world["shared"], world["office_a"], world["office_b"]
+        world["cw_a"] = make_user(Role.CASEWORKER, agency=shared, offices=[a], name="Anna von AB")
+        world["cw_b"] = make_user(Role.CASEWORKER, agency=shared, offices=[b], name="Boris von AB")
+        world["cw_ab"] = make_user(Role.CASEWORKER, agency=shared, offices=[a, b], name="Clara von AB")
+        world["request_b"] = _request(session, b, shared, world["cw_b"])
+        world["request_b"].client_reference, world["request_b"].contact_phone = "B-4711", "0611 999"
+        world["request_a"] = _request(session, a, shared, world["cw_a"])
+        session.commit()
+        return world
+
+    def test_a_caseworker_sees_the_agencys_requests_of_the_offices_that_work_with_them(self, app, shared_world):
+        w = shared_world
+        expected = {"cw_a": {"request_a"}, "cw_b": {"request_b"}, "cw_ab": {"request_a", "request_b"}}
+        for who, visible in expected.items():
+            browser = app.test_client()
+            sign_in(browser, w[who].email)
+            listing = browser.get("/requests/?when=all").get_data(as_text=True)
+            for name in ("request_a", "request_b"):
+                status = browser.get(f"/requests/{w[name].id}").status_code
+                assert (status == 200) == (name in visible), (who, name, status)
+            assert ("B-4711" in listing) == ("request_b" in visible), who
+
+    def test_a_coordinator_inviting_for_a_shared_agency_grants_only_their_own_office(self, app, client, session,
+                                                                                     shared_world, mails):
+        w = shared_world
+        sign_in(client, w[Role.COORDINATOR].email)
+        client.post("/users/invite", data={"role": "caseworker", "agency_id": w["shared"].id, "office_id": 0,
+                                           "email": "neu@beratung-ab.example", "name": "Neu von AB", "locale": "de"})
+        invited = session.scalar(select(User).where(User.email == "neu@beratung-ab.example"))
+        assert invited.caseworker_office_ids == {w["office_a"].id}
+        # Inviting Boris (Stadt B's) gives him Kreis A too, nothing more; the account stays the same.
+        response = client.post("/users/invite", data={"role": "caseworker", "agency_id": w["shared"].id,
+                                                      "office_id": 0, "email": w["cw_b"].email, "name": "Boris",
+                                                      "locale": "de"})
+        assert response.status_code == 302
+        session.expire_all()
+        assert session.get(User, w["cw_b"].id).caseworker_office_ids == {w["office_a"].id, w["office_b"].id}
+        assert any(m["To"] == w["cw_b"].email and "Kreis A" in m["Subject"] for m in mails())
+
+    def test_a_coordinator_cannot_reach_or_lock_out_another_offices_caseworkers(self, client, session, shared_world):
+        w = shared_world
+        sign_in(client, w[Role.COORDINATOR].email)
+        assert client.get(f"/users/{w['cw_b'].id}").status_code == 404
+        assert client.post(f"/users/{w['cw_b'].id}/deactivate").status_code == 404
+        page = client.get(f"/users/{w['cw_ab'].id}").get_data(as_text=True)
+        assert "Deactivate account" not in page and "Stop working with this caseworker" in page
+        client.post(f"/users/{w['cw_ab'].id}/deactivate")
+        client.post(f"/users/{w['cw_ab'].id}/withdraw-office-access")
+        session.expire_all()
+        clara = session.get(User, w["cw_ab"].id)
+        assert clara.status is UserStatus.ACTIVE and clara.caseworker_office_ids == {w["office_b"].id}
+        assert client.get(f"/users/{w['cw_ab'].id}").status_code == 404  # no longer one of Kreis A's
+        client.post(f"/users/{w['cw_a'].id}/deactivate")  # Anna works with Kreis A alone
+        session.expire_all()
+        assert session.get(User, w["cw_a"].id).status is UserStatus.DEACTIVATED
+
+    def test_a_coordinator_cannot_change_a_shared_agencys_master_data(self, client, session, shared_world):
+        w = shared_world
+        sign_in(client, w[Role.COORDINATOR].email)
+        response = client.post(f"/agencies/{w['shared'].id}/edit", data={
+            "name": "Gekapert", "type": "counselling", "email": "evil@example.org", "is_active": ""})
+        assert response.status_code == 404
+        session.expire_all()
+        assert session.get(type(w["shared"]), w["shared"].id).name == "Beratung AB"
+
+
+class TestWhoReadsWhichNote:
+    """The field-level part: the office reads every note; the agency its own, never the office's or a volunteer's."""
+
+    def test_office_notes_and_volunteers_reasons_never_reach_the_agency(self, app, act, session, world, make_user):
+        from lotsen.assignments import answers, changes, confirming, offering
+        from tests.builders import add_language, add_window, ready
+
+        office, agency = world["office_a"], world["agency_a"]
+        coordinator, caseworker = world[Role.COORDINATOR], world[Role.CASEWORKER]
+        pool = []
+        for name in ("Amina", "Bilal"):
+            volunteer = make_user(Role.VOLUNTEER, office=office, name=name, profile=ready(by_phone=True))
+            add_language(session, volunteer)
+            for weekday in range(7):
+                add_window(session, volunteer, weekday=weekday, starts="00:00", ends="23:59")
+            pool.append(volunteer)
+        session.commit()
+        request = world["request"]
+        offers = act(offering.make_offers, session, coordinator, request.id, [pool[0].id, pool[1].id])
+        act(answers.decline, session, pool[1], offers[1].id, None)
+        act(answers.accept, session, pool[0], offers[0].id)
+        assignment = act(confirming.confirm, session, coordinator, offers[0].id)
+        act(changes.step_back, session, pool[0], assignment.id, "GEHEIM: Mein Kind ist krank")
+        act(offering.make_offers, session, coordinator, request.id, [pool[0].id], note="INTERN: doch gefragt")
+        session.commit()
+
+        notes = ("GEHEIM", "INTERN")
+        readers = {caseworker: False, coordinator: True, world[Role.ADMIN]: True}
+        for reader, reads in readers.items():
+            browser = app.test_client()
+            sign_in(browser, reader.email)
+            page = browser.get(f"/requests/{request.id}").get_data(as_text=True)
+            for note in notes:
+                assert (note in page) == reads, (reader.role, note)
+            assert ("declined" in page) == reads, reader.role  # the office's own steps
+            assert "stepped back" in page  # that it happened, everyone may know
+        other = app.test_client()
+        sign_in(other, world["coordinator_b"].email)
+        assert other.get(f"/requests/{request.id}").status_code == 404

@@ -25,15 +25,24 @@ def _register(client, office, **overrides):
 
 
 class TestSelfRegistration:
-    def test_registration_stays_pending_until_vetted(self, app, client, session, make_office, make_user, mails):
+    def test_registration_is_confirmed_by_mail_then_stays_pending_until_vetted(self, app, client, session,
+                                                                              make_office, make_user, mails):
         office = make_office()
         coordinator = make_user(Role.COORDINATOR, office=office)
         response = _register(client, office)
         assert response.status_code == 302
         user = session.scalar(select(User).where(User.email == "dmytro@example.org"))
-        assert user.status is UserStatus.PENDING and user.office_id == office.id
-        recipients = sorted(m["To"] for m in mails())
-        assert recipients == sorted([coordinator.email, "dmytro@example.org"])
+        assert user.status is UserStatus.PENDING and user.office_id == office.id and user.email_verified_at is None
+        [confirmation] = mails()
+        assert confirmation["To"] == "dmytro@example.org"  # the office hears of it once the address is confirmed
+        assert sign_in(client, "dmytro@example.org").status_code == 200  # not before the address is confirmed
+        link = re.search(r"http://lotsen\.test(/register/confirm/\S+)", mail_body(confirmation)).group(1)
+        assert client.get(link).status_code == 302
+        session.expire_all()
+        assert session.get(User, user.id).email_verified_at is not None
+        assert [m["To"] for m in mails()][1:] == [coordinator.email]
+        client.get(link)  # a second click confirms nothing more and tells nobody again
+        assert len(mails()) == 2
 
         # Signed in while pending: only the waiting page, no pool pages.
         sign_in(client, "dmytro@example.org")
@@ -78,7 +87,7 @@ class TestSelfRegistration:
         office = make_office()
         page = _register(client, office, email="long.address@example.org", password="long.address@example.org",
                          confirm="long.address@example.org").get_data(as_text=True)
-        assert "Do not use your email address as password." in page
+        assert "Do not use your name, your email address or the word Lotsen in the password." in page
         assert session.scalar(select(func.count(User.id))) == 0
 
 

@@ -55,17 +55,22 @@ def test_deactivation_ends_the_open_session_at_once(app, client, make_user, logi
     assert "/login" in response.headers["Location"]
 
 
-def test_remember_me_sets_a_persistent_http_only_cookie(client, make_user):
-    user = make_user(Role.VOLUNTEER)
-    response = sign_in(client, user.email, remember=True)
-    cookies = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token=")]
-    assert cookies and "HttpOnly" in cookies[0] and "Expires=" in cookies[0]
+def _session_cookie(response) -> str:
+    [cookie] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("lotsen=")]
+    return cookie
 
 
-def test_without_remember_me_no_persistent_cookie(client, make_user):
+def test_remember_me_keeps_the_session_cookie_for_the_set_days_only(client, make_user):
     user = make_user(Role.VOLUNTEER)
-    response = sign_in(client, user.email)
-    assert not [h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token=")]
+    cookie = _session_cookie(sign_in(client, user.email, remember=True))
+    assert "HttpOnly" in cookie and "Expires=" in cookie and "SameSite=Lax" in cookie
+    assert not [h for h in client.get("/start").headers.getlist("Set-Cookie") if h.startswith("remember_token=")]
+
+
+def test_without_remember_me_the_cookie_ends_with_the_browser(client, make_user):
+    user = make_user(Role.VOLUNTEER)
+    cookie = _session_cookie(sign_in(client, user.email))
+    assert "Expires=" not in cookie and "Max-Age" not in cookie
 
 
 def test_logout_ends_the_session(client, login_as):

@@ -32,7 +32,7 @@ def test_pages_load_nothing_from_elsewhere(client):
 
 def test_session_cookie_is_http_only_and_same_site(client, make_user):
     user = make_user(Role.VOLUNTEER)
-    cookie = next(h for h in sign_in(client, user.email).headers.getlist("Set-Cookie") if h.startswith("session="))
+    cookie = next(h for h in sign_in(client, user.email).headers.getlist("Set-Cookie") if h.startswith("lotsen="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
 
 
@@ -44,10 +44,18 @@ def test_production_turns_on_secure_cookies_and_hsts(monkeypatch, database_url, 
     settings = config.load()
     assert settings["SESSION_COOKIE_SECURE"] and settings["REMEMBER_COOKIE_SECURE"] and settings["HSTS"]
     assert settings["SECRET_KEY"] == "from-the-environment"
+    assert settings["SESSION_COOKIE_NAME"] == "__Host-lotsen"
     production = create_app(app_config(database_url, tmp_path, SESSION_COOKIE_SECURE=True, HSTS=True,
-                                       PROXY_FIX=True))
-    response = production.test_client().get("/login")
+                                       PROXY_FIX=True, SESSION_COOKIE_NAME=settings["SESSION_COOKIE_NAME"]))
+    response = production.test_client().get("/login", base_url="https://lotsen.test")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    user = make_user(Role.VOLUNTEER)
+    response = production.test_client().post("/login", data={"email": user.email, "password": PASSWORD},
+                                              base_url="https://lotsen.test")
+    [cookie] = response.headers.getlist("Set-Cookie")
+    # __Host-: only over HTTPS, only to this very host (no Domain), for the whole site.
+    assert cookie.startswith("__Host-lotsen=") and "Secure" in cookie and "Path=/" in cookie
+    assert "Domain=" not in cookie
     production.extensions["lotsen.engine"].dispose()
 
 

@@ -1,0 +1,69 @@
+"""Keeping personal data no longer than needed: a daily job of the worker (GDPR Art. 5 (1) e).
+
+Per office (settings under *Datenschutz*): the text and address of mails sent, failed or cancelled more than
+``retention_mail_days`` ago are wiped (who got which kind of mail when stays); ``retention_contact_days``
+after the day of a request that is over (completed, cancelled or not filled), its case number, contact for
+the day, person to inform, street and notes are wiped, and so are the free-text notes in its history. What
+the reports count (dates, language, place, agency, status, minutes, the steps of its history) stays. The audit log says what was purged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from lotsen.acting import Acting
+from lotsen.audit.services import record_by
+from lotsen.notifications.models import OutboxMessage, OutboxStatus
+from lotsen.offices import settings as office_settings
+from lotsen.offices.models import Office
+from lotsen.requests.lifecycle import RequestStatus
+from lotsen.requests.models import HelpRequest, RequestEvent
+
+OVER = (RequestStatus.COMPLETED, RequestStatus.CANCELLED, RequestStatus.UNFILLED)
+EMPTY_MAIL = {"subject": "", "body": "", "attachments": []}
+
+
+def purge(session: Session, acting: Acting) -> int:
+    """Wipe what each office keeps longer than it says; returns how many rows were wiped."""
+    total = 0
+    for office in session.scalars(select(Office).order_by(Office.id)):
+        mails = _mails(session, office, acting.now)
+        requests = _requests(session, office, acting.now)
+        if mails or requests:
+            record_by(session, acting, "retention.purged", subject=office, office_id=office.id,
+                      details={"mails": mails, "requests": requests})
+        total += mails + requests
+    return total
+
+
+def _mails(session: Session, office: Office, now: dt.datetime) -> int:
+    before = now - dt.timedelta(days=office_settings.value(office, "retention_mail_days"))
+    return session.execute(update(OutboxMessage).where(
+        OutboxMessage.office_id == office.id,
+        OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.CANCELLED]),
+        OutboxMessage.created_at < before, OutboxMessage.recipient != "")
+        .values(recipient="", payload=EMPTY_MAIL).execution_options(synchronize_session=False)).rowcount
+
+
+def _requests(session: Session, office: Office, now: dt.datetime) -> int:
+    before = now - dt.timedelta(days=office_settings.value(office, "retention_contact_days"))
+    due = select(HelpRequest.id).where(
+        HelpRequest.office_id == office.id, HelpRequest.status.in_(OVER), HelpRequest.starts_at < before,
+        (HelpRequest.client_reference != "") | (HelpRequest.contact_name != "") | (HelpRequest.contact_phone != "")
+        | (HelpRequest.inform_email != "") | (HelpRequest.inform_name != "") | (HelpRequest.notes != "")
+        | (HelpRequest.street != "") | (HelpRequest.inform_user_id.is_not(None)))
+    ids = list(session.scalars(due))
+    if not ids:
+        return 0
+    session.execute(update(HelpRequest).where(HelpRequest.id.in_(ids)).values(
+        client_reference="", contact_name="", contact_phone="", inform_name="", inform_email="", inform_phone="",
+        inform_user_id=None, notes="", street="", cancel_reason="", unfilled_note="",
+        updated_at=HelpRequest.updated_at).execution_options(synchronize_session=False))
+    session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids)).values(note="")
+                    .execution_options(synchronize_session=False))
+    session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids), RequestEvent.action == "edit")
+                    .values(details={}).execution_options(synchronize_session=False))  # old and new values
+    return len(ids)
