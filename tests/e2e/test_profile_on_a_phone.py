@@ -11,10 +11,7 @@ from lotsen.auth.models import Role
 from lotsen.offices.models import Municipality
 from lotsen.volunteers.models import VolunteerProfile
 from tests.conftest import PASSWORD
-
-
-def _no_sideways_scrolling(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+from tests.e2e.phone import assert_no_sideways_scrolling
 
 
 def test_a_volunteer_completes_the_profile_on_a_phone(phone_page: Page, make_user, make_office, session):
@@ -30,7 +27,8 @@ def test_a_volunteer_completes_the_profile_on_a_phone(phone_page: Page, make_use
     page.get_by_label("Passwort", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     page.get_by_role("link", name="Complete my profile").click()
-    _no_sideways_scrolling(page)
+    expect(page.get_by_role("heading", level=1, name="Profile of Amina Haddad")).to_be_visible()
+    assert_no_sideways_scrolling(page)
 
     # Step 1: about me
     page.get_by_role("link", name="1. About me").click()
@@ -39,7 +37,7 @@ def test_a_volunteer_completes_the_profile_on_a_phone(phone_page: Page, make_use
     page.get_by_label("By phone").check()
     page.get_by_label("My German").select_option("fluent")
     page.get_by_label("Mobile phone").fill("0151 2345678")
-    _no_sideways_scrolling(page)
+    assert_no_sideways_scrolling(page)
     page.get_by_role("button", name="Save and continue").click()
 
     # Step 2: languages, picked by typing the name
@@ -50,7 +48,7 @@ def test_a_volunteer_completes_the_profile_on_a_phone(phone_page: Page, make_use
     expect(page.get_by_role("heading", level=2, name="Arabic")).to_be_visible()
     page.get_by_label("Levantine Arabic (Syria, Lebanon, Palestine, Jordan)").check()
     page.get_by_role("button", name="Save – Arabic").click()
-    _no_sideways_scrolling(page)
+    assert_no_sideways_scrolling(page)
     page.get_by_role("link", name="Continue").click()
 
     # Step 3: place; a wrong postcode is explained and the input kept
@@ -72,7 +70,7 @@ def test_a_volunteer_completes_the_profile_on_a_phone(phone_page: Page, make_use
     weekly.get_by_label("To", exact=True).fill("12:00")
     weekly.get_by_role("button", name="Add weekly time").click()
     expect(page.get_by_text("Monday 09:00–12:00")).to_be_visible()
-    _no_sideways_scrolling(page)
+    assert_no_sideways_scrolling(page)
     page.get_by_role("link", name="Continue").click()
 
     # Step 5: limits

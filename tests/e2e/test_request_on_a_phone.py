@@ -16,13 +16,10 @@ from lotsen.requests.models import HelpRequest, RequestKind
 from lotsen.requests.timing import add_working_days
 from lotsen.volunteers.models import Mode, Topic
 from tests.conftest import PASSWORD
+from tests.e2e.phone import assert_no_sideways_scrolling
 from tests.e2e.request_form import fill_request
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def _no_sideways_scrolling(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
 
 
 def _stored(session) -> list[HelpRequest]:
@@ -47,10 +44,10 @@ def test_a_caseworker_files_and_cancels_a_request_on_a_phone(phone_page: Page, m
     page.get_by_label("Passwort", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Anmelden").click()
     expect(page.get_by_role("heading", level=1, name="Requests of Jobcenter Kreis Offenbach")).to_be_visible()
-    _no_sideways_scrolling(page)
+    assert_no_sideways_scrolling(page)
     page.get_by_role("link", name="New request").click()
     expect(page.get_by_role("heading", level=1, name="New request")).to_be_visible()
-    _no_sideways_scrolling(page)
+    assert_no_sideways_scrolling(page)
 
     # Tomorrow lies inside the lead time: explained, the input kept, nothing saved
     fill_request(page, today + dt.timedelta(days=1))
@@ -60,7 +57,7 @@ def test_a_caseworker_files_and_cancels_a_request_on_a_phone(phone_page: Page, m
     expect(what.get_by_label("Your reference (case number)")).to_have_value("AZ-4711")
     expect(what.get_by_label("Contact person on the day")).to_have_value("Frau Keller")
     expect(what.get_by_label("Contact phone on the day")).to_have_value("06074 123456")
-    _no_sideways_scrolling(page)
+    assert_no_sideways_scrolling(page)
     assert _stored(session) == []
 
     # Ten working days ahead is fine
@@ -72,7 +69,7 @@ def test_a_caseworker_files_and_cancels_a_request_on_a_phone(phone_page: Page, m
     starts_at = dt.datetime.combine(day, dt.time(10), tzinfo=BERLIN)
     expect(page.locator("dl.details")).to_contain_text(format_datetime(starts_at, "full", tzinfo=BERLIN, locale="en"))
     expect(page.get_by_role("region", name="History")).to_contain_text("Jonas Weber: Request filed")
-    _no_sideways_scrolling(page)
+    assert_no_sideways_scrolling(page)
 
     # The list shows it with the reference
     page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Requests").click()
@@ -80,18 +77,19 @@ def test_a_caseworker_files_and_cancels_a_request_on_a_phone(phone_page: Page, m
     row = page.get_by_role("row").filter(has_text="AZ-4711")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Open")
-    _no_sideways_scrolling(page)
+    assert_no_sideways_scrolling(page)
 
     # Cancelled with a reason
     row.get_by_role("link").click()
     page.get_by_role("link", name="Cancel request").click()
-    _no_sideways_scrolling(page)
+    expect(page.get_by_role("heading", level=1, name="Cancel request no. 1")).to_be_visible()
+    assert_no_sideways_scrolling(page)
     page.get_by_label("Reason").fill("The appointment was moved by the practice.")
     page.get_by_role("button", name="Cancel request").click()
     expect(page.get_by_text("The request has been cancelled.")).to_be_visible()
     expect(page.get_by_text("Cancelled", exact=True)).to_be_visible()
     expect(page.get_by_role("region", name="History")).to_contain_text("The appointment was moved by the practice.")
-    _no_sideways_scrolling(page)
+    assert_no_sideways_scrolling(page)
 
     [stored] = _stored(session)
     assert stored.agency_id == agency.id and stored.office_id == office.id

@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from lotsen.auth.models import Role
 from tests.conftest import PASSWORD
+from tests.e2e.phone import assert_no_sideways_scrolling
 
 # The German catalogue's words (lotsen/translations/de/LC_MESSAGES/messages.po).
 EMAIL_LABEL = "E-Mail-Adresse"
@@ -65,8 +66,7 @@ def test_each_role_signs_in_sees_its_start_page_and_signs_out(request, make_user
     expect(page).to_have_url(re.compile(r"/start$"))
     if role is Role.VOLUNTEER:
         _expect_volunteer_start(page, user)
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), \
-            "the volunteer's start page scrolls sideways on a phone"
+        assert_no_sideways_scrolling(page)
     elif role is Role.CASEWORKER:
         expect(page.get_by_role("heading", level=1)).to_have_text("Einsatzanfragen von Jobcenter Kassel")
     elif role is Role.COORDINATOR:
