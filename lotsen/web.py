@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, abort, current_app, g, render_template, request
 from flask_login import current_user, login_required
@@ -109,6 +111,29 @@ def load(model, ident: int, check: str | Callable = "can_view", *args):
     if not allowed:
         abort(404)
     return record
+
+
+@dataclass(frozen=True)
+class Done:
+    """A change that was made; ``value`` is what the service returned."""
+
+    value: Any = None
+
+
+def submit(form, change: Callable[[], Any]) -> Done | None:
+    """The form post of every page that changes something: validate the form, then make the change.
+
+    Returns ``Done`` once the change was made. Returns None while the form is not (validly) sent, and when the
+    service refused the change: its error then stands beside its field and the request's writes are discarded,
+    so the caller shows the form again with the input kept.
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        return Done(change())
+    except DomainError as error:
+        show_error(form, error)
+        return None
 
 
 def show_error(form, error: DomainError) -> None:

@@ -25,7 +25,7 @@ from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, Municipality, Office
 from lotsen.requests.lifecycle import UnfilledReason
 from lotsen.requests.models import HelpRequest
-from lotsen.web import acting, load, page_number, roles_required, show_error
+from lotsen.web import acting, load, page_number, roles_required, submit
 
 bp = Blueprint("assignments", __name__)
 
@@ -176,14 +176,9 @@ def reassign(request_id: int):
     people = names(session, [r.volunteer_id for r in ranked])
     form.volunteer_id.choices = options(
         (r.volunteer_id, people[r.volunteer_id]) for r in ranked if r.volunteer_id not in held)
-    if form.validate_on_submit():
-        try:
-            changes.reassign(session, acting(), found.id, form.volunteer_id.data, form.note.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(_("Reassigned. Both volunteers and the agency have been told."), "success")
-            return _back_to(found)
+    if submit(form, lambda: changes.reassign(session, acting(), found.id, form.volunteer_id.data, form.note.data)):
+        flash(_("Reassigned. Both volunteers and the agency have been told."), "success")
+        return _back_to(found)
     return render_template("assignments/reassign.html", req=found, form=form, current=current)
 
 
@@ -196,13 +191,8 @@ def close_request(request_id: int):
     form.reason.choices = options([("", _("Choose …"))] + [(r.value, r.title) for r in UnfilledReason.closing()])
     if request.method == "GET":
         form.alternative.data = office_settings.value(found.office, "alternative_service")
-    if form.validate_on_submit():
-        try:
-            changes.close_unfillable(db.session(), acting(), found.id, UnfilledReason(form.reason.data),
-                                     form.note.data or "", form.alternative.data or "")
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(_("The request is closed. The agency has been told, with the alternative you named."), "success")
-            return _back_to(found)
+    if submit(form, lambda: changes.close_unfillable(db.session(), acting(), found.id, UnfilledReason(form.reason.data),
+                                                     form.note.data or "", form.alternative.data or "")):
+        flash(_("The request is closed. The agency has been told, with the alternative you named."), "success")
+        return _back_to(found)
     return render_template("assignments/close.html", req=found, form=form, language_name=catalogue.name)

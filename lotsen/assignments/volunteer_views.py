@@ -17,7 +17,7 @@ from lotsen.i18n import _
 from lotsen.requests.informing import informed
 from lotsen.urls import domain
 from lotsen.volunteers.services import phone_of
-from lotsen.web import acting, form_failed, load, public, roles_required, show_error
+from lotsen.web import acting, form_failed, load, public, roles_required, submit
 
 
 def _offer_page(offer: Offer, *, token: str | None = None, status: int = 200):
@@ -103,14 +103,9 @@ def step_back(assignment_id: int):
     """The volunteer cannot come after all: the office is alerted and finds someone else."""
     assignment = load(Assignment, assignment_id, "is_volunteer")
     form = forms.WithdrawForm()
-    if form.validate_on_submit():
-        try:
-            changes.step_back(db.session(), acting(), assignment.id, form.reason.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(_("You have stepped back. The office has been told and will find someone else."), "success")
-            return redirect(url_for("home.start"))
+    if submit(form, lambda: changes.step_back(db.session(), acting(), assignment.id, form.reason.data)):
+        flash(_("You have stepped back. The office has been told and will find someone else."), "success")
+        return redirect(url_for("home.start"))
     return render_template("assignments/withdraw.html", assignment=assignment, req=assignment.request, form=form,
                            now=clock.now(), language_name=catalogue.name)
 
@@ -123,15 +118,11 @@ def record_assignment(assignment_id: int):
     form = forms.RecordForm()
     if request.method == "GET":
         form.minutes.data = assignment.actual_minutes or assignment.request.duration_minutes
-    if form.validate_on_submit():
-        try:
-            changes.record_outcome(db.session(), acting(), assignment.id, took_place=form.took_place.data == "yes",
-                                   minutes=form.minutes.data, note=form.note.data or "",
-                                   travel_km=float(form.travel_km.data) if form.travel_km.data is not None else None)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(_("Thank you, it has been recorded."), "success")
-            return redirect(url_for("home.start"))
+    if submit(form, lambda: changes.record_outcome(
+            db.session(), acting(), assignment.id, took_place=form.took_place.data == "yes",
+            minutes=form.minutes.data, note=form.note.data or "",
+            travel_km=float(form.travel_km.data) if form.travel_km.data is not None else None)):
+        flash(_("Thank you, it has been recorded."), "success")
+        return redirect(url_for("home.start"))
     return render_template("assignments/record.html", assignment=assignment, req=assignment.request, form=form,
                            now=clock.now())

@@ -21,7 +21,7 @@ from lotsen.extensions import limiter, login_manager
 from lotsen.forms import options
 from lotsen.i18n import _, ngettext
 from lotsen.offices.models import Office
-from lotsen.web import any_user, public, show_error
+from lotsen.web import any_user, public, show_error, submit
 
 bp = Blueprint("auth", __name__)
 
@@ -265,13 +265,8 @@ def _set_password_through_link(purpose: str, token: str, max_age_key: str, servi
     except TokenError as error:
         return None, (render_template("auth/link_invalid.html", reason=error.reason, purpose=purpose), 410)
     form = forms.SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            service(db.session(), user, form.password.data)
-        except services.AccountError as error:
-            show_error(form, error)
-        else:
-            return user, None
+    if submit(form, lambda: service(db.session(), user, form.password.data)):
+        return user, None
     return None, render_template("auth/set_password.html", form=form, purpose=purpose, invitee=user)
 
 

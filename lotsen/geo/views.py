@@ -16,7 +16,7 @@ from lotsen.geo import forms, services
 from lotsen.geo.models import OfficePostcode, PlaceAlias
 from lotsen.i18n import _
 from lotsen.offices.models import Office
-from lotsen.web import arg_id, roles_required, show_error
+from lotsen.web import arg_id, roles_required, submit
 
 bp = Blueprint("places", __name__, url_prefix="/places")
 
@@ -89,16 +89,11 @@ def add_postcode():
     """Add a postcode the offline data lacks."""
     office = _office()
     form = forms.PostcodeForm()
-    if form.validate_on_submit():
-        try:
-            row = services.add_postcode(db.session(), current_user, office.id, postcode=form.postcode.data,
-                                        latitude=form.latitude.data, longitude=form.longitude.data,
-                                        label=form.label.data or "")
-        except services.PlaceError as error:
-            show_error(form, error)
-        else:
-            flash(_("The postcode %(postcode)s has been added.", postcode=row.postcode), "success")
-            return redirect(_list_url(office))
+    if done := submit(form, lambda: services.add_postcode(
+            db.session(), current_user, office.id, postcode=form.postcode.data, latitude=form.latitude.data,
+            longitude=form.longitude.data, label=form.label.data or "")):
+        flash(_("The postcode %(postcode)s has been added.", postcode=done.value.postcode), "success")
+        return redirect(_list_url(office))
     return _page(office, postcode_form=form)
 
 
@@ -108,16 +103,11 @@ def add_alias():
     """Let a district or local name stand for one of the office's municipalities."""
     office = _office()
     form = _alias_form(office, formdata=request.form)
-    if form.validate_on_submit():
-        try:
-            row = services.add_alias(db.session(), current_user, office.id, alias=form.alias.data,
-                                     municipality_id=form.municipality_id.data)
-        except services.PlaceError as error:
-            show_error(form, error)
-        else:
-            flash(_("%(alias)s now stands for %(municipality)s.", alias=row.alias,
-                    municipality=row.municipality.name), "success")
-            return redirect(_list_url(office))
+    if done := submit(form, lambda: services.add_alias(db.session(), current_user, office.id, alias=form.alias.data,
+                                                       municipality_id=form.municipality_id.data)):
+        flash(_("%(alias)s now stands for %(municipality)s.", alias=done.value.alias,
+                municipality=done.value.municipality.name), "success")
+        return redirect(_list_url(office))
     return _page(office, alias_form=form)
 
 

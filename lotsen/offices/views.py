@@ -15,7 +15,7 @@ from lotsen.i18n import _
 from lotsen.offices import forms, services
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, AgencyType, Office
-from lotsen.web import arg_id, roles_required, show_error
+from lotsen.web import arg_id, roles_required, show_error, submit
 
 bp = Blueprint("offices", __name__, url_prefix="/offices")
 agencies_bp = Blueprint("agencies", __name__, url_prefix="/agencies")
@@ -40,16 +40,11 @@ def edit_office(office_id: int | None = None):
     form = forms.OfficeForm(obj=office if request.method == "GET" else None)
     if request.method == "GET" and office is not None:
         form.municipalities.data = "\n".join(m.name for m in office.municipalities)
-    if form.validate_on_submit():
-        try:
-            office = services.save_office(db.session(), current_user, office, name=form.name.data,
-                                          slug=form.slug.data, kind=form.kind.data, email=form.email.data,
-                                          phone=form.phone.data or "", municipalities=form.municipality_names())
-        except services.OfficeError as error:
-            show_error(form, error)
-        else:
-            flash(_("The office %(name)s has been saved.", name=office.name), "success")
-            return redirect(url_for("offices.list_offices"))
+    if done := submit(form, lambda: services.save_office(
+            db.session(), current_user, office, name=form.name.data, slug=form.slug.data, kind=form.kind.data,
+            email=form.email.data, phone=form.phone.data or "", municipalities=form.municipality_names())):
+        flash(_("The office %(name)s has been saved.", name=done.value.name), "success")
+        return redirect(url_for("offices.list_offices"))
     return render_template("offices/edit.html", form=form, office=office)
 
 

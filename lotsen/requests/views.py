@@ -14,7 +14,6 @@ from lotsen.assignments import changes
 from lotsen.assignments.loading import assignments_of, live_assignment, offers_of
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import visible_agencies
-from lotsen.errors import DomainError
 from lotsen.forms import options
 from lotsen.geo import services as places
 from lotsen.i18n import _
@@ -26,7 +25,7 @@ from lotsen.requests.informing import informed
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
 from lotsen.volunteers.services import phone_of
-from lotsen.web import acting, load, page_number, roles_required, show_error
+from lotsen.web import acting, load, page_number, roles_required, show_error, submit
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 ROLES = (Role.CASEWORKER, Role.COORDINATOR, Role.ADMIN)
@@ -199,15 +198,11 @@ def cancel_request(request_id: int):
     """Cancel a request with a reason; a late cancellation is marked as such."""
     found = load(HelpRequest, request_id, "can_view")
     form = forms.CancelForm()
-    if form.validate_on_submit():
-        try:
-            late = changes.cancel(db.session(), acting(), found.id, form.reason.data)
-        except DomainError as error:
-            show_error(form, error)
-        else:
-            flash(_("The request has been cancelled (late cancellation).") if late else
-                  _("The request has been cancelled."), "warning" if late else "success")
-            return redirect(url_for("requests.show_request", request_id=found.id))
+    if done := submit(form, lambda: changes.cancel(db.session(), acting(), found.id, form.reason.data)):
+        late = done.value
+        flash(_("The request has been cancelled (late cancellation).") if late else
+              _("The request has been cancelled."), "warning" if late else "success")
+        return redirect(url_for("requests.show_request", request_id=found.id))
     hours = office_settings.value(found.office, "late_cancellation_hours")
     late_now = services.is_late(found, clock.now())
     return render_template("requests/cancel.html", req=found, form=form, late_now=late_now, hours=hours)

@@ -16,7 +16,7 @@ from lotsen.forms import Form, required
 from lotsen.i18n import _, _l
 from lotsen.volunteers import privacy, services
 from lotsen.volunteers.views import bp, target_profile
-from lotsen.web import acting, form_failed, roles_required, show_error, writes
+from lotsen.web import acting, form_failed, roles_required, submit, writes
 
 
 class DeletionRequestForm(Form):
@@ -52,15 +52,10 @@ def request_deletion():
     """Explain what deletion means and let the volunteer ask for it."""
     profile = services.profile_of(db.session(), _me())
     form = DeletionRequestForm()
-    if profile.deletion_requested_at is None and form.validate_on_submit():
-        try:
-            privacy.request_deletion(db.session(), _me())
-        except privacy.PrivacyError as error:
-            show_error(form, error)
-        else:
-            flash(_("Your request has been sent. The coordinating office will delete your data and confirm it "
-                    "by email."), "success")
-            return redirect(url_for("volunteers.show_profile"))
+    if profile.deletion_requested_at is None and submit(form, lambda: privacy.request_deletion(db.session(), _me())):
+        flash(_("Your request has been sent. The coordinating office will delete your data and confirm it "
+                "by email."), "success")
+        return redirect(url_for("volunteers.show_profile"))
     return render_template("volunteers/deletion.html", profile=profile, form=form)
 
 

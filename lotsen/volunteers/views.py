@@ -13,7 +13,7 @@ from lotsen.geo import services as places
 from lotsen.i18n import _, _l
 from lotsen.volunteers import forms, services
 from lotsen.volunteers.models import VolunteerProfile
-from lotsen.web import roles_required, show_error
+from lotsen.web import roles_required, show_error, submit
 
 bp = Blueprint("volunteers", __name__)
 PROFILE_ROLES = (Role.VOLUNTEER, Role.COORDINATOR, Role.ADMIN)
@@ -108,16 +108,11 @@ def edit_basics(user_id: int | None = None):
         form.german_level.data = profile.german_level.value if profile.german_level else None
         form.phone.data = profile.phone
         form.gender.data = profile.gender.value if profile.gender else ""
-    if form.validate_on_submit():
-        try:
-            services.update_basics(db.session(), current_user, profile, is_guide="guide" in form.roles.data,
-                                   is_interpreter="interpreter" in form.roles.data, modes=form.modes.data,
-                                   german_level=form.german_level.data, phone=form.phone.data or "",
-                                   gender=form.gender.data or None)
-        except services.ProfileError as error:
-            show_error(form, error)
-        else:
-            return back(_next_step("basics"), profile, _("Saved."))
+    if submit(form, lambda: services.update_basics(
+            db.session(), current_user, profile, is_guide="guide" in form.roles.data,
+            is_interpreter="interpreter" in form.roles.data, modes=form.modes.data,
+            german_level=form.german_level.data, phone=form.phone.data or "", gender=form.gender.data or None)):
+        return back(_next_step("basics"), profile, _("Saved."))
     return render_step("basics", profile, "basics", form=form)
 
 
@@ -130,15 +125,10 @@ def edit_place(user_id: int | None = None):
         form.postcode.data = profile.postcode
         form.municipality.data = profile.municipality.name if profile.municipality else ""
         form.travel_radius_km.data = profile.travel_radius_km
-    if form.validate_on_submit():
-        try:
-            services.set_place(db.session(), current_user, profile, postcode=form.postcode.data,
-                               municipality=form.municipality.data or "",
-                               travel_radius_km=form.travel_radius_km.data)
-        except services.DomainError as error:
-            show_error(form, error)
-        else:
-            return back(_next_step("place"), profile, _("Saved."))
+    if submit(form, lambda: services.set_place(db.session(), current_user, profile, postcode=form.postcode.data,
+                                               municipality=form.municipality.data or "",
+                                               travel_radius_km=form.travel_radius_km.data)):
+        return back(_next_step("place"), profile, _("Saved."))
     return render_step("place", profile, "place", form=form,
                        place_names=places.place_names(db.session(), profile.office_id))
 
@@ -148,18 +138,12 @@ def edit_limits(user_id: int | None = None):
     """Step 5: how often, how much notice, which topics."""
     profile = target_profile(user_id)
     form = forms.LimitsForm(obj=profile if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            services.update_limits(db.session(), current_user, profile, max_per_week=form.max_per_week.data,
-                                   max_per_month=form.max_per_month.data,
-                                   min_notice_hours=form.min_notice_hours.data,
-                                   short_notice=form.short_notice.data,
-                                   topics_willing=form.topics_willing.data or [],
-                                   topics_excluded=form.topics_excluded.data or [])
-        except services.ProfileError as error:
-            show_error(form, error)
-        else:
-            return back("volunteers.show_profile", profile, _("Your profile has been saved."))
+    if submit(form, lambda: services.update_limits(
+            db.session(), current_user, profile, max_per_week=form.max_per_week.data,
+            max_per_month=form.max_per_month.data, min_notice_hours=form.min_notice_hours.data,
+            short_notice=form.short_notice.data, topics_willing=form.topics_willing.data or [],
+            topics_excluded=form.topics_excluded.data or [])):
+        return back("volunteers.show_profile", profile, _("Your profile has been saved."))
     return render_step("limits", profile, "limits", form=form)
 
 
