@@ -14,6 +14,7 @@ from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password
 from lotsen.geo.models import PlaceAlias
 from lotsen.languages import LanguageLevel
+from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, AgencyType, Municipality, Office, OfficeKind
 from lotsen.requests.services import RequestData, create_requests
 from lotsen.requests.timing import add_working_days
@@ -94,12 +95,14 @@ def seed(session: Session) -> bool:
     offices = {
         "kreis-offenbach": Office(
             name="Integrationsbüro Kreis Offenbach (Demo)", slug="kreis-offenbach", kind=OfficeKind.DISTRICT,
-            email="integration@kreis-offenbach.example", phone="06074 0000-0", settings={}, is_demo=True,
+            email="integration@kreis-offenbach.example", phone="06074 0000-0", settings={"federal_state": "HE"},
+            is_demo=True,
             municipalities=[Municipality(name=name) for name in KREIS_OFFENBACH],
         ),
         "stadt-osnabrueck": Office(
             name="Leitstelle Integration Stadt Osnabrück (Demo)", slug="stadt-osnabrueck", kind=OfficeKind.CITY,
-            email="integration@osnabrueck.example", phone="0541 000-0", settings={}, is_demo=True,
+            email="integration@osnabrueck.example", phone="0541 000-0", settings={"federal_state": "NI"},
+            is_demo=True,
             municipalities=[Municipality(name="Osnabrück")],
         ),
     }
@@ -136,17 +139,18 @@ def _requests(session: Session, office: Office, agency: Agency, caseworker: User
     zone = clock.zone()
     now = clock.now()
     today = now.astimezone(zone).date()
+    holidays = office_settings.holiday_calendar(office)
     common = {"contact_name": "Petra Schulz", "contact_phone": "06074 0000-10", "postcode": "63128",
               "town": "Dietzenbach", "street": "Werner-Hilpert-Straße 1"}
     wanted = [
         (RequestData(kind="interpreter", language="ar", variety="apc", mode="on_site", topic="work",
-                     day=add_working_days(today, 5), start=dt.time(9, 30), duration_minutes=90,
+                     day=add_working_days(today, 5, holidays), start=dt.time(9, 30), duration_minutes=90,
                      client_reference=f"JC-{today.year}-0415", **common), ""),
         (RequestData(kind="interpreter", language="uk", mode="phone", topic="authorities",
-                     day=add_working_days(today, 7), start=dt.time(14, 0), duration_minutes=45,
+                     day=add_working_days(today, 7, holidays), start=dt.time(14, 0), duration_minutes=45,
                      client_reference=f"JC-{today.year}-0519", contact_name="Petra Schulz", contact_phone="06074 0000-10"), ""),
         (RequestData(kind="guide", language="prs", mode="on_site", topic="housing",
-                     day=add_working_days(today, 10), start=dt.time(10, 0), duration_minutes=120,
+                     day=add_working_days(today, 10, holidays), start=dt.time(10, 0), duration_minutes=120,
                      client_reference=f"JC-{today.year}-0602", **common), "weekly"),
     ]
     created = [create_requests(session, caseworker, office, agency, data, now=now, zone=zone,

@@ -85,6 +85,8 @@ def _field_for(setting: Setting):
         return DecimalField(validators=[required(), between], places=2, **common, render_kw={"inputmode": "decimal"})
     if setting.kind == "text":
         return TextAreaField(validators=[Optional(), Length(max=2000)], **common)
+    if setting.kind == "choice":
+        return SelectField(choices=options(setting.choices.choices()), validators=[required()], **common)
     if setting.kind == "multi":
         return CheckboxListField(choices=options(setting.choices.choices()), validators=[Optional()], **common)
     if setting.kind == "int_list":

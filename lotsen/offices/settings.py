@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from lotsen.enums import TitledEnum
 from lotsen.i18n import _l
+from lotsen.public_holidays import FederalState, HolidayCalendar
 
 
 class ExcludedSetting(TitledEnum):
@@ -55,7 +56,7 @@ class Section(TitledEnum):
 class Setting:
     key: str
     section: Section
-    kind: str  # "int", "money", "text", "multi", "int_list", "bool"
+    kind: str  # "int", "money", "text", "choice", "multi", "int_list", "bool"
     default: object
     label: object
     help: object = ""
@@ -68,6 +69,8 @@ class Setting:
 SETTINGS: list[Setting] = [
     Setting("min_lead_working_days", Section.REQUESTS, "int", 3, _l("Minimum lead time"),
             _l("Working days between a request and its date, unless marked urgent."), 0, 30, unit=_l("working days")),
+    Setting("federal_state", Section.REQUESTS, "choice", FederalState.NATIONWIDE.value, _l("Federal state"),
+            _l("Lead times skip its public holidays, and requests on a holiday are flagged."), choices=FederalState),
     Setting("default_duration_minutes", Section.REQUESTS, "int", 90, _l("Default duration"), "", 15, 720,
             unit=_l("minutes")),
     Setting("max_duration_minutes", Section.REQUESTS, "int", 180, _l("Maximum duration"),
@@ -134,6 +137,11 @@ def value(office, key: str):
     setting = BY_KEY[key]
     raw = ((office.settings or {}) if office is not None else {}).get(key, setting.default)
     return Decimal(raw) if setting.kind == "money" else raw
+
+
+def holiday_calendar(office) -> HolidayCalendar:
+    """The public holidays of the office's federal state."""
+    return HolidayCalendar(value(office, "federal_state"))
 
 
 def all_values(office) -> dict:

@@ -126,8 +126,9 @@ def check(session: Session, office: Office, data: RequestData, *, now: dt.dateti
     if starts_at > now + MAX_AHEAD:
         raise RequestError(_("Requests can be filed at most two years ahead."), "day")
     if enforce_lead_time and not data.is_urgent:
-        earliest = earliest_regular_day(now.astimezone(zone).date(), office_settings.value(office,
-                                                                                           "min_lead_working_days"))
+        earliest = earliest_regular_day(now.astimezone(zone).date(),
+                                        office_settings.value(office, "min_lead_working_days"),
+                                        office_settings.holiday_calendar(office))
         if data.day < earliest:
             raise RequestError(_("The earliest date for a regular request is %(date)s. For a same-day need (e.g. "
                                  "rescue service or hospital), mark the request as urgent.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Container
 from zoneinfo import ZoneInfo
 
 UTC = dt.timezone.utc
@@ -24,18 +25,18 @@ def to_utc(day: dt.date, time: dt.time, zone: ZoneInfo) -> dt.datetime:
     return local.astimezone(UTC)
 
 
-def add_working_days(day: dt.date, count: int) -> dt.date:
-    """The date ``count`` working days (Monday to Friday) after ``day``."""
+def add_working_days(day: dt.date, count: int, holidays: Container[dt.date] = ()) -> dt.date:
+    """The date ``count`` working days after ``day``: Monday to Friday, not a public holiday in ``holidays``."""
     while count > 0:
         day += dt.timedelta(days=1)
-        if day.weekday() < 5:
+        if day.weekday() < 5 and day not in holidays:
             count -= 1
     return day
 
 
-def earliest_regular_day(today: dt.date, lead_working_days: int) -> dt.date:
+def earliest_regular_day(today: dt.date, lead_working_days: int, holidays: Container[dt.date] = ()) -> dt.date:
     """The first date a non-urgent request may be for."""
-    return add_working_days(today, lead_working_days)
+    return add_working_days(today, lead_working_days, holidays)
 
 
 def repeat(first: dt.date, every_days: int, count: int) -> list[dt.date]:

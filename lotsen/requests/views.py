@@ -16,7 +16,7 @@ from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import visible_agencies
 from lotsen.forms import options
 from lotsen.geo import services as places
-from lotsen.i18n import _
+from lotsen.i18n import _, format_date, get_locale
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency
 from lotsen.requests import forms, services
@@ -133,6 +133,10 @@ def new_request():
                               alternative=office_settings.value(office, "alternative_service"), editing=None)
         flash(_("Your request has been sent to the coordinating office.") if len(created) == 1 else
               _("Your %(n)d requests have been sent to the coordinating office.", n=len(created)), "success")
+        for filed in created:
+            if flag := holiday_flag(filed):
+                flash(_("Please note: %(date)s is %(holiday)s. Is the agency open that day?",
+                        date=format_date(filed.starts_at.astimezone(clock.zone()), "full"), holiday=flag), "warning")
         return redirect(url_for("requests.show_request", request_id=created[0].id))
     return _form_page("requests/form.html", form, duplicates=[], editing=None,
                       alternative=office_settings.value(office, "alternative_service"))
@@ -152,7 +156,13 @@ def show_request(request_id: int):
                            volunteer_phone=phone_of(session, assignment.volunteer_id) if assignment else "",
                            offers=offers_of(session, found) if coordinating else [],
                            assignments={a.offer_id: a for a in assignments_of(session, found) if a.offer_id}
-                           if coordinating else {}, now=clock.now())
+                           if coordinating else {}, now=clock.now(), holiday=holiday_flag(found))
+
+
+def holiday_flag(req: HelpRequest) -> str | None:
+    """The public holiday (or 24/31 December) the request falls on, named in the reader's language."""
+    day = req.starts_at.astimezone(clock.zone()).date()
+    return office_settings.holiday_calendar(req.office).flag(day, str(get_locale()))
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from lotsen.auth.models import Role
 from lotsen.offices.models import Municipality
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest, RequestKind
+from lotsen.public_holidays import HolidayCalendar
 from lotsen.requests.timing import add_working_days
 from lotsen.volunteers.models import Mode, Topic
 from tests.conftest import PASSWORD
@@ -37,7 +38,7 @@ def test_a_caseworker_files_and_cancels_a_request_on_a_phone(phone_page: Page, m
     agency = make_agency(offices=[office], name="Jobcenter Kreis Offenbach")
     user = make_user(Role.CASEWORKER, agency=agency, locale="en", name="Jonas Weber")
     today = dt.datetime.now(BERLIN).date()
-    day = add_working_days(today, 10)
+    day = add_working_days(today, 10, HolidayCalendar())
 
     page.goto("/login")  # German until signed in: the phone's browser asks for German
     page.get_by_label("E-Mail-Adresse").fill(user.email)

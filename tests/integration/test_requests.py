@@ -16,6 +16,7 @@ from lotsen.offices.models import Municipality
 from lotsen.requests.lifecycle import Action, RequestStatus
 from lotsen.requests.models import HelpRequest, Recurrence, RequestKind, RequestSeries
 from lotsen.reminders.worker import tick
+from lotsen.public_holidays import HolidayCalendar
 from lotsen.requests.timing import add_working_days, to_utc
 from lotsen.volunteers.models import Mode, Topic
 
@@ -23,6 +24,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 UTC = dt.timezone.utc
 LEAD = 3  # the default minimum lead time in working days
 REFERENCE = "AZ-2026-17"
+HOLIDAYS = HolidayCalendar()  # the default: the public holidays of every Land
 
 
 # ---- dates relative to today, in Berlin -------------------------------------------------------------------------
@@ -37,7 +39,7 @@ def today() -> dt.date:
 
 def regular_day(extra_working_days: int = 0) -> dt.date:
     """The first date a request may be for without the urgent flag (or later by working days)."""
-    return add_working_days(today(), LEAD + extra_working_days)
+    return add_working_days(today(), LEAD + extra_working_days, HOLIDAYS)
 
 
 def _noon_offset(day: dt.date) -> dt.timedelta:
@@ -206,7 +208,7 @@ class TestFiling:
 
 class TestOfficeRules:
     def test_a_date_inside_the_lead_time_is_refused_unless_urgent(self, client, session, caseworker):
-        too_soon = add_working_days(today(), LEAD - 1)
+        too_soon = add_working_days(today(), LEAD - 1, HOLIDAYS)
         refused = client.post("/requests/new", data=request_form(day=too_soon.isoformat()))
         assert refused.status_code == 200
         assert "mark the request as urgent" in page_text(refused)
@@ -224,6 +226,36 @@ class TestOfficeRules:
         response = client.post("/requests/new", data=request_form(day=regular_day().isoformat()))
         assert response.status_code == 302
         assert [local(r.starts_at).date() for r in all_requests(session)] == [regular_day()]
+
+    @pytest.mark.now(dt.datetime(2026, 12, 22, 9, 0, tzinfo=BERLIN))  # a Tuesday before Christmas
+    def test_the_lead_time_skips_the_public_holidays_of_the_office_s_land(self, client, session, caseworker,
+                                                                          office):
+        set_settings(session, office, federal_state="HE")
+        # Three working days after Tuesday 22 December: the 23rd, the 24th, then (25th and 26th are holidays,
+        # then the weekend) Monday the 28th.
+        too_soon = client.post("/requests/new", data=request_form(day="2026-12-24"))
+        assert "The earliest date for a regular request is Dec 28, 2026" in page_text(too_soon)
+        assert all_requests(session) == []
+        filed = client.post("/requests/new", data=request_form(day="2026-12-28"), follow_redirects=True)
+        assert "Your request has been sent" in page_text(filed)
+        assert "Public holiday" not in page_text(filed)
+
+    @pytest.mark.now(dt.datetime(2026, 5, 26, 9, 0, tzinfo=BERLIN))
+    def test_a_request_on_a_holiday_is_flagged_when_filed_and_on_its_page(self, client, session, caseworker,
+                                                                          office):
+        set_settings(session, office, federal_state="HE")
+        # Corpus Christi, Thursday 4 June 2026, is a holiday in Hessen: an urgent need may still fall on it.
+        response = client.post("/requests/new", data=request_form(day="2026-06-04", is_urgent="y"),
+                               follow_redirects=True)
+        page = page_text(response)
+        assert "Please note: Thursday, June 4, 2026 is Corpus Christi. Is the agency open that day?" in page
+        assert "Public holiday or closing day: Corpus Christi" in page
+        [filed] = all_requests(session)
+        # In Berlin it is an ordinary Thursday: no flag on the page.
+        set_settings(session, office, federal_state="BE")
+        assert "Public holiday" not in page_text(client.get(f"/requests/{filed.id}"))
+        set_settings(session, office, federal_state="HE")
+        assert "Corpus Christi" in page_text(client.get(f"/requests/{filed.id}"))
 
     def test_an_excluded_setting_is_refused_and_the_offices_alternative_is_shown(self, client, session, caseworker,
                                                                                  office):
@@ -386,7 +418,7 @@ class TestEditing:
 
     def test_a_request_already_inside_the_lead_time_can_still_get_a_new_phone_number(self, client, session,
                                                                                       caseworker, agency):
-        soon = add_working_days(today(), 1)
+        soon = add_working_days(today(), 1, HOLIDAYS)
         filed = insert_request(session, agency, starts_at=at_regular_time(soon), mode=Mode.PHONE,
                                duration_minutes=60)
         response = client.post(f"/requests/{filed.id}/edit", data=request_form(
@@ -398,7 +430,7 @@ class TestEditing:
     def test_moving_a_later_date_of_a_series_into_the_lead_time_needs_the_urgent_flag(self, client, session,
                                                                                       caseworker):
         _, second, _ = file_series(client, session, first=regular_day())
-        too_soon = add_working_days(today(), LEAD - 1)
+        too_soon = add_working_days(today(), LEAD - 1, HOLIDAYS)
         response = client.post(f"/requests/{second.id}/edit", data=request_form(day=too_soon.isoformat()))
         assert "mark the request as urgent" in page_text(response)
         session.refresh(second)

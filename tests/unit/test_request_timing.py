@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from lotsen.requests.lifecycle import ACTIVE, TRANSITIONS, Action, RequestStatus, TransitionError, can, next_status
+from lotsen.public_holidays import HolidayCalendar
 from lotsen.requests.timing import NonexistentTime, add_working_days, earliest_regular_day, repeat, to_utc
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -54,3 +55,27 @@ def test_the_life_cycle_allows_exactly_its_table():
     with pytest.raises(TransitionError):
         next_status(RequestStatus.CANCELLED, Action.CANCEL)
     assert all(target in RequestStatus for target in TRANSITIONS.values())
+
+
+def test_working_days_skip_the_public_holidays_of_the_office_s_land():
+    hessen, berlin = HolidayCalendar("HE"), HolidayCalendar("BE")
+    # Corpus Christi (Thursday 4 June 2026) is a holiday in Hessen, not in Berlin.
+    wednesday = dt.date(2026, 6, 3)
+    assert add_working_days(wednesday, 1, hessen) == dt.date(2026, 6, 5)
+    assert add_working_days(wednesday, 1, berlin) == dt.date(2026, 6, 4)
+    # Over Christmas and New Year: 24 and 31 December are working days, the 25th, 26th and 1st are not.
+    assert add_working_days(dt.date(2026, 12, 23), 3, berlin) == dt.date(2026, 12, 29)
+    assert earliest_regular_day(dt.date(2026, 12, 30), 2, berlin) == dt.date(2027, 1, 4)
+    # Women's Day is Berlin's alone.
+    assert dt.date(2027, 3, 8) in berlin and dt.date(2027, 3, 8) not in hessen
+
+
+def test_a_day_is_flagged_with_the_holiday_s_name_in_the_reader_s_language():
+    hessen = HolidayCalendar("HE")
+    assert hessen.flag(dt.date(2026, 12, 25), "de") == "Erster Weihnachtstag"
+    assert hessen.flag(dt.date(2026, 12, 25), "en") == "Christmas Day"
+    assert hessen.flag(dt.date(2026, 6, 4), "en") == "Corpus Christi"
+    assert hessen.flag(dt.date(2026, 12, 24), "en") == "Christmas Eve"
+    assert hessen.flag(dt.date(2026, 12, 31), "en") == "New Year's Eve"
+    assert hessen.flag(dt.date(2026, 12, 22), "en") is None
+    assert HolidayCalendar("no such Land").state == "DE"  # a stored value that is no Land counts nationwide
