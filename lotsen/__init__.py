@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.auth import security_views  # noqa: F401  (adds its routes to auth_bp)
     from lotsen.auth.user_views import bp as users_bp
     from lotsen.auth.views import bp as auth_bp
+    from lotsen.billing.views import bp as billing_bp
     from lotsen.geo.views import bp as places_bp
     from lotsen.health import bp as health_bp
     from lotsen.home.views import bp as home_bp
@@ -84,17 +85,18 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.volunteers.views import bp as volunteers_bp
 
     for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp, volunteers_bp, places_bp,
-                      requests_bp, matching_bp, assignments_bp, notifications_bp, health_bp):
+                      requests_bp, matching_bp, assignments_bp, billing_bp, notifications_bp, health_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_template_helpers(app: Flask) -> None:
     from flask import has_request_context
-    from flask_babel import format_date, format_datetime, format_timedelta, get_locale
+    from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale
     from flask_wtf import FlaskForm
 
     from lotsen import languages
     from lotsen.auth.models import Role
+    from lotsen.billing import explain
     from lotsen.i18n import LANGUAGE_NAMES, text_direction
 
     @app.context_processor
@@ -114,4 +116,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["money"] = explain.money
+    app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["duration"] = explain.duration
     app.jinja_env.filters["timedelta"] = lambda value: format_timedelta(value, add_direction=True, threshold=1.1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +13,9 @@ from lotsen.acting import Acting
 from lotsen.assignments import answers, confirming, offering
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password
+from lotsen.billing import programmes
+from lotsen.billing.models import Programme, RateVersion
+from lotsen.billing.rules import Rule, Travel
 from lotsen.geo.models import PlaceAlias
 from lotsen.languages import LanguageLevel
 from lotsen.offices import settings as office_settings
@@ -115,6 +119,9 @@ def seed(session: Session) -> bool:
     offenbach = offices["kreis-offenbach"]
     by_name = {m.name: m for office in offices.values() for m in office.municipalities}
     session.flush()
+    for office in offices.values():
+        programmes.create_default(session, office, clock.now())
+    _wir_programmes(session, offenbach)
     session.add_all(PlaceAlias(office_id=offenbach.id, alias=alias, municipality=by_name[name])
                     for alias, name in ALIASES.items())
     password_hash = hash_password(DEMO_PASSWORD)
@@ -132,6 +139,23 @@ def seed(session: Session) -> bool:
     _requests(session, offenbach, agencies["Jobcenter Kreis Offenbach (Demo)"],
               session.scalar(select(User).where(User.email == "fachkraft@jobcenter-offenbach.example")))
     return True
+
+
+def _wir_programmes(session: Session, office: Office) -> None:
+    """Hessen's WIR programme as the Kreis Offenbach demo pays it: Lotsen by the hour up to a yearly cap, lay
+    interpreters a flat amount per assignment, at most five per client."""
+    since = dt.date(2000, 1, 1)
+    lotsen = Programme(office_id=office.id, name="WIR-Lotsen", kinds=["guide"])
+    lotsen.rates.append(RateVersion(valid_from=since, rule_data=Rule(
+        per_hour=Decimal("5.00"), step_minutes=15, travel=Travel.NONE, yearly_hour_cap=276).to_json()))
+    interpreters = Programme(office_id=office.id, name="WIR-Laiendolmetschende", kinds=["interpreter"])
+    interpreters.rates.append(RateVersion(valid_from=since, rule_data=Rule(
+        per_hour=Decimal("0"), flat_per_assignment=Decimal("20.00"), travel=Travel.KM, per_km=Decimal("0.30"),
+        per_client_cap=5).to_json()))
+    session.add_all([lotsen, interpreters])
+    own = session.scalar(select(Programme).where(Programme.office_id == office.id,
+                                                 Programme.name == programmes.OWN_BUDGET))
+    own.kinds = []  # the WIR programmes pay Offenbach's requests; its own budget is chosen per record
 
 
 def _requests(session: Session, office: Office, agency: Agency, caseworker: User) -> None:

@@ -4,6 +4,7 @@ from lotsen.assignments.models import Assignment, Offer
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.sessions import UserSession
+from lotsen.billing.models import AssignmentRecord, Programme, RateVersion, RecordVersion
 from lotsen.geo.models import OfficePostcode, PlaceAlias
 from lotsen.jobs.models import Job
 from lotsen.matching.models import LanguageWindow
@@ -19,7 +20,7 @@ from lotsen.volunteers.models import (
                                       VolunteerProfile,
 )
 
-__all__ = ["Absence", "Agency", "AgencyType", "Assignment", "AuditEvent", "AvailabilityWindow", "ExtraDate",
+__all__ = ["Absence", "Agency", "AgencyType", "Assignment", "AssignmentRecord", "AuditEvent", "AvailabilityWindow", "ExtraDate",
            "HelpRequest", "Job", "LanguageWindow", "Municipality", "Offer", "Office", "OfficeKind", "OfficePostcode",
-           "OutboxMessage", "PlaceAlias", "RequestEvent", "RequestSeries", "Role", "Training", "User", "UserSession", "UserStatus",
+           "OutboxMessage", "PlaceAlias", "Programme", "RateVersion", "RecordVersion", "RequestEvent", "RequestSeries", "Role", "Training", "User", "UserSession", "UserStatus",
            "VolunteerLanguage", "VolunteerProfile"]

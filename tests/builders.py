@@ -76,3 +76,17 @@ def confirmed(act, session, coordinator, request, volunteer):
 
 __all__ = ["BERLIN", "MONDAY_9", "NOW", "POSTCODES", "add_language", "add_window", "confirmed", "make_request",
            "monday_9", "ready"]
+
+
+def took_place(assignment, *, minutes: int | None = None, travel_km=0, travel_minutes: int = 0, waiting: int = 0,
+               note: str = "", outcome=None):
+    """What a volunteer records after an assignment: it took place as planned (or ran ``minutes``)."""
+    from decimal import Decimal
+
+    from lotsen.billing.models import RecordOutcome
+    from lotsen.billing.records import Facts
+
+    ends = assignment.starts_at + dt.timedelta(minutes=minutes) if minutes else assignment.ends_at
+    return Facts(outcome or RecordOutcome.TOOK_PLACE, assignment.starts_at, ends, assignment.request.mode.value,
+                 waiting_minutes=waiting, travel_minutes=travel_minutes, travel_km=Decimal(str(travel_km)),
+                 note=note)

@@ -1,5 +1,5 @@
 """What happens after offering: the agency cancels, the volunteer steps back, the coordinator reassigns or
-closes a request that cannot be filled, a volunteer leaves the pool, and the assignment is recorded."""
+closes a request that cannot be filled, a volunteer leaves the pool. (Recording is ``lotsen.billing.records``.)"""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from lotsen.assignments.lifecycle import AssignmentStatus, OfferStatus
 from lotsen.assignments.loading import OfferError, live_assignment, lock_assignment, lock_offer, lock_request
 from lotsen.assignments.models import Assignment, Offer
 from lotsen.audit.services import record_by
+from lotsen.billing import records
 from lotsen.auth.models import User
 from lotsen.i18n import _
 from lotsen.matching import counts
@@ -20,7 +21,6 @@ from lotsen.matching import services as matching
 from lotsen.notifications.outbox import mail_coordinators, mail_user
 from lotsen.reminders import services as reminders
 from lotsen.requests import services as requests
-from lotsen.requests.history import Audience
 from lotsen.requests.informing import is_informed_person, tell_agency
 from lotsen.requests.lifecycle import Action, RequestStatus, UnfilledReason, can
 from lotsen.requests.models import HelpRequest
@@ -54,6 +54,8 @@ def cancel(session: Session, acting: Acting, request_id: int, reason: str) -> bo
     if assignment is not None:
         assignment.cancel(acting.now, reason, late=late)
         _ended(session, acting, assignment, "assignments/cancelled", late=late, cause="cancelled")
+        if late:  # the volunteer is paid for it as the programme's rule says: their record is made for them
+            records.late_cancellation(session, acting, assignment)
     if not is_informed_person(request, acting.actor):  # the office cancelled on the agency's behalf
         tell_agency(session, request, "assignments/cancelled_agency", reason=reason.strip(), late=late)
     return late
@@ -191,31 +193,3 @@ def take_off(session: Session, acting: Acting, volunteer: User, reason: str) -> 
         record_by(session, acting, "volunteer.taken_off", subject=volunteer, office_id=volunteer.office_id,
                   details={"offers": list(waiting), "assignments": list(upcoming)})
     return reopened
-
-
-def record_outcome(session: Session, acting: Acting, assignment_id: int, *, took_place: bool, minutes: int | None,
-                   travel_km: float | None, note: str) -> Assignment:
-    """After the appointment: it took place (with time and travel, for the allowance) or it did not."""
-    now, actor = acting.now, acting.actor
-    assignment, request = lock_assignment(session, assignment_id)
-    if assignment.status is not AssignmentStatus.CONFIRMED or request.status is not RequestStatus.CONFIRMED:
-        raise OfferError(_("This assignment has already been recorded or has ended."))
-    if assignment.starts_at > now:
-        raise OfferError(_("An assignment can be recorded once it has begun."))
-    if took_place:
-        if not minutes:
-            raise OfferError(_("Please enter how long it took."), "minutes")
-        assignment.complete(now, minutes, travel_km)
-        request.apply(Action.COMPLETE, actor, note=note.strip(), at=now,
-                      details={"minutes": minutes, "travel_km": travel_km})
-    else:
-        if not note.strip():
-            raise OfferError(_("Please say what happened."), "note")
-        assignment.cancel(now, note)
-        request.cancel_reason = note.strip()
-        request.apply(Action.CANCEL, actor, note=note.strip(), at=now, details={"did_not_take_place": True},
-                      audience=Audience.OFFICE)  # what happened, in the volunteer's words to the office
-    reminders.cancel_for(session, assignment)
-    record_by(session, acting, "assignment.recorded", subject=assignment, office_id=request.office_id,
-              details={"took_place": took_place, "minutes": minutes, "travel_km": travel_km})
-    return assignment

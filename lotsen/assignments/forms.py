@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, DecimalField, IntegerField, SelectField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from lotsen.assignments.dashboard import WAITING
@@ -61,17 +61,6 @@ class WithdrawForm(Form):
 class ReassignForm(Form):
     volunteer_id = SelectField(_l("New volunteer"), coerce=int, validators=[required()])
     note = TextAreaField(_l("Reason"), validators=[required(), Length(max=1000)])
-
-
-class RecordForm(Form):
-    took_place = SelectField(_l("Did the assignment take place?"), choices=options([
-        ("yes", _l("Yes")), ("no", _l("No, it did not take place"))]), validators=[required()])
-    minutes = IntegerField(_l("How long did it take, in minutes?"), validators=[
-        Optional(), NumberRange(min=5, max=720, message=NUMBER)], render_kw={"inputmode": "numeric"})
-    travel_km = DecimalField(_l("Kilometres travelled, there and back"), places=1, validators=[
-        Optional(), NumberRange(min=0, max=500, message=NUMBER)], render_kw={"inputmode": "decimal"})
-    note = TextAreaField(_l("Note for the office"), validators=[Optional(), Length(max=1000)],
-                         description=_l("If it did not take place, please say why."))
 
 
 class CloseForm(Form):

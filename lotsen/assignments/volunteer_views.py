@@ -12,6 +12,7 @@ from lotsen.assignments import answers, calendar, changes, forms, links
 from lotsen.assignments.models import Assignment, DeclineReason, Offer
 from lotsen.assignments.views import bp
 from lotsen.auth.models import Role
+from lotsen.billing import views as billing_views
 from lotsen.errors import DomainError
 from lotsen.i18n import _
 from lotsen.requests.informing import informed
@@ -113,16 +114,6 @@ def step_back(assignment_id: int):
 @bp.route("/assignments/<int:assignment_id>/record", methods=["GET", "POST"])
 @roles_required(Role.VOLUNTEER, Role.COORDINATOR, Role.ADMIN)
 def record_assignment(assignment_id: int):
-    """After the appointment: did it take place, how long, how far (the allowance is paid on this)."""
+    """After the appointment: what happened, when, how long the way was (the allowance is paid on this)."""
     assignment = load(Assignment, assignment_id, "can_view")
-    form = forms.RecordForm()
-    if request.method == "GET":
-        form.minutes.data = assignment.actual_minutes or assignment.request.duration_minutes
-    if submit(form, lambda: changes.record_outcome(
-            db.session(), acting(), assignment.id, took_place=form.took_place.data == "yes",
-            minutes=form.minutes.data, note=form.note.data or "",
-            travel_km=float(form.travel_km.data) if form.travel_km.data is not None else None)):
-        flash(_("Thank you, it has been recorded."), "success")
-        return redirect(url_for("home.start"))
-    return render_template("assignments/record.html", assignment=assignment, req=assignment.request, form=form,
-                           now=clock.now())
+    return billing_views.record_page(assignment)

@@ -284,8 +284,11 @@ class Tally:
 
 def month(works: Sequence[Work], rule_for: Callable[[Work], Rule], holidays: Container[dt.date] = (),
           tally: Tally | None = None) -> list[Allowance]:
-    """Each record of one volunteer's month, in order, with the caps applied as lines taking amounts off."""
-    tally = Tally(tally.year_minutes, dict(tally.client_counts)) if tally else Tally()
+    """Each record of one volunteer's month, in order, with the caps applied as lines taking amounts off.
+
+    ``tally`` (what the year held before) is brought up to date in place, so months can be priced in turn.
+    """
+    tally = tally if tally is not None else Tally()
     priced: list[Allowance] = []
     month_total = ZERO
     for work in works:

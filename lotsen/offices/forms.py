@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -81,8 +80,6 @@ def _field_for(setting: Setting):
     if setting.kind == "int":
         return IntegerField(validators=[required(), between], **common,
                             render_kw={"inputmode": "numeric"})
-    if setting.kind == "money":
-        return DecimalField(validators=[required(), between], places=2, **common, render_kw={"inputmode": "decimal"})
     if setting.kind == "text":
         return TextAreaField(validators=[Optional(), Length(max=2000)], **common)
     if setting.kind == "choice":

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lotsen.audit.services import record
+from lotsen.billing import programmes
 from lotsen.auth.models import User
 from lotsen.errors import DomainError
 from lotsen.i18n import _
@@ -38,6 +39,8 @@ def save_office(session: Session, actor: User, office: Office | None, *, name: s
     office.email, office.phone = email.strip().lower(), phone.strip()
     _sync_municipalities(office, municipalities)
     session.flush()
+    if created:
+        programmes.create_default(session, office, office.created_at)
     record(session, "office.created" if created else "office.updated", actor=actor, subject=office,
            office_id=office.id, details={"name": office.name})
     return office

@@ -7,7 +7,6 @@ its form are built from this list.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from lotsen.enums import TitledEnum
 from lotsen.i18n import _l
@@ -46,7 +45,7 @@ class Section(TitledEnum):
             cls.REQUESTS: _l("Requests"),
             cls.OFFERS: _l("Offers"),
             cls.REMINDERS: _l("Reminders"),
-            cls.ALLOWANCE: _l("Expense allowance"),
+            cls.ALLOWANCE: _l("Assignment records and allowances"),
             cls.VOLUNTEERS: _l("Volunteers"),
             cls.PRIVACY: _l("Data protection"),
         }
@@ -56,7 +55,7 @@ class Section(TitledEnum):
 class Setting:
     key: str
     section: Section
-    kind: str  # "int", "money", "text", "choice", "multi", "int_list", "bool"
+    kind: str  # "int", "text", "choice", "multi", "int_list", "bool"
     default: object
     label: object
     help: object = ""
@@ -97,12 +96,8 @@ SETTINGS: list[Setting] = [
             _l("Hours before the start of a request that nobody is confirmed for yet."), 1, 336, unit=_l("hours")),
     Setting("took_place_after_minutes", Section.REMINDERS, "int", 60,
             _l("Ask volunteers to record the assignment"), _l("Minutes after its end."), 0, 1440, unit=_l("minutes")),
-    Setting("allowance_per_hour", Section.ALLOWANCE, "money", "12.00", _l("Allowance per hour"), "", 0, 200,
-            unit="EUR"),
-    Setting("allowance_per_km", Section.ALLOWANCE, "money", "0.30", _l("Travel allowance per km"), "", 0, 5,
-            unit="EUR"),
-    Setting("late_cancellation_paid_hours", Section.ALLOWANCE, "int", 1, _l("Paid hours for a late cancellation"),
-            "", 0, 8, unit=_l("hours")),
+    Setting("record_confirm_days", Section.ALLOWANCE, "int", 14, _l("Agencies confirm assignment records within"),
+            _l("After this the office decides on records the agency has not answered."), 1, 90, unit=_l("days")),
     Setting("certificate_valid_years", Section.VOLUNTEERS, "int", 5, _l("Certificate of conduct valid for"),
             "", 1, 10, unit=_l("years")),
     Setting("expiry_warning_days", Section.VOLUNTEERS, "int", 60, _l("Warn about expiring documents"),
@@ -136,7 +131,7 @@ def value(office, key: str):
     """The office's value for a setting, or the default (also when there is no office)."""
     setting = BY_KEY[key]
     raw = ((office.settings or {}) if office is not None else {}).get(key, setting.default)
-    return Decimal(raw) if setting.kind == "money" else raw
+    return raw
 
 
 def holiday_calendar(office) -> HolidayCalendar:
@@ -151,8 +146,6 @@ def all_values(office) -> dict:
 def to_storable(key: str, python_value) -> object:
     """Turn a validated form value into its JSON form."""
     setting = BY_KEY[key]
-    if setting.kind == "money":
-        return str(Decimal(python_value).quantize(Decimal("0.01")))
     if setting.kind == "int_list":
         return sorted({int(v) for v in python_value}, reverse=True)
     if setting.kind == "multi":

@@ -1,6 +1,5 @@
 """Offices, their settings page, and agencies."""
 
-from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -31,19 +30,19 @@ class TestSettings:
     def test_defaults_come_from_the_registry(self, make_office):
         office = make_office()
         assert office_settings.value(office, "max_duration_minutes") == 180
-        assert office_settings.value(office, "allowance_per_km") == Decimal("0.30")
+        assert office_settings.value(office, "record_confirm_days") == 14
         assert "court" in office_settings.value(office, "excluded_settings")
 
     def test_coordinator_changes_settings_and_the_change_is_audited(self, client, session, login_as):
         coordinator = login_as(Role.COORDINATOR)
         office = coordinator.office
-        form = _settings_form(office, max_duration_minutes="150", allowance_per_hour="15.5",
+        form = _settings_form(office, max_duration_minutes="150", record_confirm_days="21",
                               reminder_hours_before="2, 48, 24", excluded_settings=["court", "hospital"])
         response = client.post("/offices/settings", data=form)
         assert response.status_code == 302
         office = session.get(Office, office.id)
         assert office_settings.value(office, "max_duration_minutes") == 150
-        assert office_settings.value(office, "allowance_per_hour") == Decimal("15.50")
+        assert office_settings.value(office, "record_confirm_days") == 21
         assert office_settings.value(office, "reminder_hours_before") == [48, 24, 2]
         assert office_settings.value(office, "excluded_settings") == ["court", "hospital"]
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "office.settings_changed"))

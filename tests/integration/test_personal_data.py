@@ -11,11 +11,12 @@ from sqlalchemy import func, select, text
 from lotsen.assignments import changes, offering
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User
+from lotsen.billing import records
 from lotsen.jobs.models import Job, JobStatus
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.reminders.worker import tick
 from lotsen.requests.models import HelpRequest, RequestEvent
-from tests.builders import confirmed
+from tests.builders import confirmed, took_place
 from tests.conftest import sign_in
 from tests.integration.test_offers import (agency, caseworker, coordinator, filed, fresh, now,  # noqa: F401
                                            office, pool)
@@ -86,8 +87,8 @@ class TestRetention:
         session.commit()
         written = now()
         assignment = confirmed(act, session, coordinator, filed, pool[0])
-        act(changes.record_outcome, session, pool[0], assignment.id, took_place=True, minutes=90, travel_km=None,
-            note="Alles gut", at=filed.ends_at + dt.timedelta(hours=1))
+        act(records.record, session, pool[0], assignment.id, took_place(assignment, minutes=90, note="Alles gut"),
+            at=filed.ends_at + dt.timedelta(hours=1))
         session.commit()
         mails()
         tick(app, now=written + dt.timedelta(days=29), fast=False)
@@ -110,7 +111,8 @@ class TestRetention:
         assert (request.client_reference, request.contact_phone, request.street) == ("", "", "")
         assert request.language == "ar" and request.status.value == "completed"  # what the reports count stays
         purged = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.purged")).all()
-        assert [e.details for e in purged] == [{"mails": 7, "requests": 0}, {"mails": 0, "requests": 1}]
+        # Eight mails: the request's and offer's, and the agency's request to confirm the record.
+        assert [e.details for e in purged] == [{"mails": 8, "requests": 0}, {"mails": 0, "requests": 1}]
 
 
 class TestLongImports:

@@ -12,13 +12,14 @@ from lotsen.assignments.lifecycle import AssignmentStatus, OfferStatus
 from lotsen.assignments.loading import OfferError, live_assignment, offers_of
 from lotsen.assignments.models import Assignment, Offer
 from lotsen.auth.models import Role
+from lotsen.billing import records
 from lotsen.errors import DomainError
 from lotsen.offices.models import Office
 from lotsen.reminders.worker import tick
 from lotsen.requests.lifecycle import RequestStatus, UnfilledReason
 from lotsen.requests.models import HelpRequest
 from lotsen.volunteers.models import VolunteerProfile
-from tests.builders import confirmed, make_request
+from tests.builders import confirmed, make_request, took_place
 from tests.conftest import mail_body, sign_in
 from tests.integration.test_offers import (agency, caseworker, coordinator, filed, fresh, monday_9,  # noqa: F401
                                            now, offer_links, office, pool, status_of)
@@ -279,8 +280,8 @@ class TestWhatMailsAndPagesSay:
         sign_in(client, coordinator.email)
         page = page_text(client.get(f"/requests/{filed.id}"))
         assert "Confirmed" in page and "Taken by someone else" in page and "Accepted, awaiting" not in page
-        act(changes.record_outcome, session, coordinator, assignment.id, took_place=True, minutes=90, travel_km=None,
-            note="", at=filed.ends_at + HOUR)
+        act(records.record, session, coordinator, assignment.id, took_place(assignment, minutes=90),
+            at=filed.ends_at + HOUR)
         session.commit()
         assert "Completed" in page_text(client.get(f"/requests/{filed.id}"))
 

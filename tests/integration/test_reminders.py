@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from lotsen.assignments import changes, offering
 from lotsen.assignments.models import Assignment, AssignmentStatus
+from lotsen.billing import records
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.reminders.worker import tick
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
 from lotsen.volunteers.models import VolunteerProfile
-from tests.builders import confirmed
+from tests.builders import confirmed, took_place
 from tests.conftest import mail_body, sign_in
 from tests.integration.test_offers import (agency, caseworker, coordinator, filed, fresh, now,  # noqa: F401
                                            office, pool)
@@ -156,10 +157,11 @@ class TestRecording:
                                                                               coordinator, filed, pool):
         assignment = confirmed(act, session, coordinator, filed, pool[0])
         sign_in(client, pool[0].email)
-        early = client.post(f"/assignments/{assignment.id}/record", data={"took_place": "yes", "minutes": 90})
+        early = client.post(f"/assignments/{assignment.id}/record",
+                            data={"outcome": "took_place", "starts": "09:00", "ends": "10:30", "mode": "on_site"})
         assert "once it has begun" in early.get_data(as_text=True)
-        act(changes.record_outcome, session, pool[0], assignment.id, took_place=True, minutes=105, travel_km=12.5,
-            note="", at=assignment.ends_at + HOUR)
+        act(records.record, session, pool[0], assignment.id, took_place(assignment, minutes=105, travel_km=12.5),
+            at=assignment.ends_at + HOUR)
         session.commit()
         fresh(session)
         done = session.get(Assignment, assignment.id)

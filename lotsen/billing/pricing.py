@@ -1,0 +1,103 @@
+"""Pricing records: the rules of ``lotsen.billing.rules`` applied to stored records, month by month.
+
+A volunteer's year is priced in order, programme by programme, so the caps that span records (per client,
+hours per year, amount per month) see everything paid before. Each record is priced under the rate its
+programme had on the record's day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from lotsen import clock
+from lotsen.billing import rules
+from lotsen.billing.models import AssignmentRecord, Programme
+from lotsen.offices import settings as office_settings
+from lotsen.offices.models import Office
+
+
+@dataclass(frozen=True)
+class Priced:
+    record: AssignmentRecord
+    allowance: rules.Allowance | None  # None: no programme, or no rate on that day
+
+    @property
+    def total(self):
+        return self.allowance.total if self.allowance is not None else rules.ZERO
+
+
+def work_of(record: AssignmentRecord) -> rules.Work:
+    zone = clock.zone()
+    return rules.Work(record.outcome.rule_outcome, record.starts_at.astimezone(zone), record.ends_at.astimezone(zone),
+                      waiting_minutes=record.waiting_minutes, travel_minutes=record.travel_minutes,
+                      travel_km=record.travel_km, client=record.client_key)
+
+
+def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+    """The month's first and the next month's first instant in Berlin, as UTC."""
+    zone = clock.zone()
+    first = dt.datetime(year, month, 1, tzinfo=zone)
+    following = dt.datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+    return first.astimezone(dt.timezone.utc), following.astimezone(dt.timezone.utc)
+
+
+def price_volunteer(session: Session, office: Office, volunteer_id: int, year: int, month: int, *,
+                    including: AssignmentRecord | None = None) -> list[Priced]:
+    """The volunteer's payable records of the month, priced after everything paid earlier in the year.
+
+    ``including`` adds one record that is not payable yet, to show what it would pay.
+    """
+    year_start, _ = month_bounds(year, 1)
+    month_start, month_end = month_bounds(year, month)
+    records = list(session.scalars(
+        select(AssignmentRecord).where(AssignmentRecord.office_id == office.id,
+                                       AssignmentRecord.volunteer_id == volunteer_id,
+                                       AssignmentRecord.starts_at >= year_start,
+                                       AssignmentRecord.starts_at < month_end)
+        .options(selectinload(AssignmentRecord.programme).selectinload(Programme.rates))
+        .order_by(AssignmentRecord.starts_at, AssignmentRecord.id)))
+    counted = [r for r in records if r.status.is_payable or (including is not None and r.id == including.id)]
+    holidays = office_settings.holiday_calendar(office)
+    by_programme: dict[int | None, list[AssignmentRecord]] = defaultdict(list)
+    for entry in counted:
+        by_programme[entry.programme_id].append(entry)
+    priced: dict[int, Priced] = {}
+    for programme_id, entries in by_programme.items():
+        tally = rules.Tally()
+        for month_number in range(1, month + 1):
+            start, end = month_bounds(year, month_number)
+            these = [e for e in entries if start <= e.starts_at < end]
+            rated = [e for e in these if _rate(e) is not None]
+            for entry in these:
+                if _rate(entry) is None:
+                    priced[entry.id] = Priced(entry, None)
+            results = rules.month([work_of(e) for e in rated], _rules_for(rated), holidays, tally)
+            for entry, result in zip(rated, results):
+                priced[entry.id] = Priced(entry, result)
+    return [priced[e.id] for e in counted if month_start <= e.starts_at < month_end]
+
+
+def _rate(entry: AssignmentRecord):
+    if entry.programme is None:
+        return None
+    return entry.programme.rate_on(entry.starts_at.astimezone(clock.zone()).date())
+
+
+def _rules_for(entries: list[AssignmentRecord]):
+    by_work = iter([_rate(e).rule for e in entries])
+    return lambda _work: next(by_work)  # rules.month asks once per work, in order
+
+
+def price_record(session: Session, record: AssignmentRecord) -> Priced:
+    """What one record pays (or would pay, once confirmed), in its month."""
+    local = record.starts_at.astimezone(clock.zone())
+    office = session.get(Office, record.office_id)
+    for priced in price_volunteer(session, office, record.volunteer_id, local.year, local.month, including=record):
+        if priced.record.id == record.id:
+            return priced
+    return Priced(record, None)
