@@ -67,6 +67,7 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.auth import security_views  # noqa: F401  (adds its routes to auth_bp)
     from lotsen.auth.user_views import bp as users_bp
     from lotsen.auth.views import bp as auth_bp
+    from lotsen.billing import month_views  # noqa: F401  (adds its routes to billing_bp)
     from lotsen.billing.views import bp as billing_bp
     from lotsen.geo.views import bp as places_bp
     from lotsen.health import bp as health_bp

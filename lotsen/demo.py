@@ -13,8 +13,8 @@ from lotsen.acting import Acting
 from lotsen.assignments import answers, confirming, offering
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.passwords import hash_password
-from lotsen.billing import programmes
-from lotsen.billing.models import Programme, RateVersion
+from lotsen.billing import programmes, records
+from lotsen.billing.models import PayoutDetails, Programme, RateVersion, RecordOutcome
 from lotsen.billing.rules import Rule, Travel
 from lotsen.geo.models import PlaceAlias
 from lotsen.languages import LanguageLevel
@@ -99,7 +99,8 @@ def seed(session: Session) -> bool:
     offices = {
         "kreis-offenbach": Office(
             name="Integrationsbüro Kreis Offenbach (Demo)", slug="kreis-offenbach", kind=OfficeKind.DISTRICT,
-            email="integration@kreis-offenbach.example", phone="06074 0000-0", settings={"federal_state": "HE"},
+            email="integration@kreis-offenbach.example", phone="06074 0000-0", settings={"federal_state": "HE", "payer_name": "Kreis Offenbach – Kreiskasse",
+                                                                        "payer_iban": "DE02120300000000202051"},
             is_demo=True,
             municipalities=[Municipality(name=name) for name in KREIS_OFFENBACH],
         ),
@@ -136,8 +137,9 @@ def seed(session: Session) -> bool:
         if email in PROFILES:
             session.add(_profile(user, offices[slug], by_name, *PROFILES[email]))
     session.flush()
-    _requests(session, offenbach, agencies["Jobcenter Kreis Offenbach (Demo)"],
-              session.scalar(select(User).where(User.email == "fachkraft@jobcenter-offenbach.example")))
+    caseworker = session.scalar(select(User).where(User.email == "fachkraft@jobcenter-offenbach.example"))
+    _last_month(session, offenbach, agencies["Jobcenter Kreis Offenbach (Demo)"], caseworker)
+    _requests(session, offenbach, agencies["Jobcenter Kreis Offenbach (Demo)"], caseworker)
     return True
 
 
@@ -156,6 +158,41 @@ def _wir_programmes(session: Session, office: Office) -> None:
     own = session.scalar(select(Programme).where(Programme.office_id == office.id,
                                                  Programme.name == programmes.OWN_BUDGET))
     own.kinds = []  # the WIR programmes pay Offenbach's requests; its own budget is chosen per record
+
+
+def _last_month(session: Session, office: Office, agency: Agency, caseworker: User) -> None:
+    """Last month, as it happened: three requests filed, offered, taken, recorded by the volunteer and confirmed
+    by the agency through its link, so the coordinator can close the month from records to a SEPA file. The
+    same services run as on a real day, each at its moment of last month."""
+    zone = clock.zone()
+    first = (clock.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    filed_at = dt.datetime.combine(first, dt.time(9), zone).astimezone(dt.timezone.utc)
+    holidays = office_settings.holiday_calendar(office)
+    coordinator = session.scalar(select(User).where(User.office_id == office.id, User.role == Role.COORDINATOR))
+    for n, (language, minutes, km) in enumerate([("ar", 90, 12), ("ar", 120, 8), ("fr", 60, 0)]):
+        day = add_working_days(first, 4 + 3 * n, holidays)
+        [request] = create_requests(session, caseworker, office, agency, RequestData(
+            kind="interpreter", language=language, mode="on_site", topic="health", day=day, start=dt.time(9, 0),
+            duration_minutes=minutes, client_reference=f"JC-{first.year}-{first.month:02d}{n + 1:02d}",
+            contact_name="Petra Schulz", contact_phone="06074 0000-10", postcode="63128", town="Dietzenbach",
+            street="Werner-Hilpert-Straße 1"), now=filed_at, zone=zone)
+        session.flush()
+        as_coordinator = Acting(coordinator, filed_at + dt.timedelta(hours=1), str(zone.key), "demo")
+        best = offering.next_candidates(session, as_coordinator, request, 1)
+        if not best:
+            continue
+        offer, = offering.make_offers(session, as_coordinator, request.id, best)
+        answers.accept(session, as_coordinator.by(offer.volunteer), offer.id)
+        assignment = confirming.confirm(session, as_coordinator, offer.id)
+        after = Acting(offer.volunteer, request.ends_at + dt.timedelta(hours=1), str(zone.key), "demo")
+        entry = records.record(session, after, assignment.id, records.Facts(
+            RecordOutcome.TOOK_PLACE, request.starts_at, request.starts_at + dt.timedelta(minutes=minutes),
+            "on_site", waiting_minutes=10 if n == 1 else 0, travel_minutes=20 if km else 0,
+            travel_km=Decimal(km)))
+        records.answer(session, after.by(None), entry.id, entry.version, confirmed=True, via="link")
+    volunteer = session.scalar(select(User).where(User.email == "lotsin@kreis-offenbach.example"))
+    session.add(PayoutDetails(volunteer_id=volunteer.id, account_holder=volunteer.name,
+                              iban="DE89370400440532013000"))
 
 
 def _requests(session: Session, office: Office, agency: Agency, caseworker: User) -> None:

@@ -14,7 +14,9 @@ import re
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
+from schwifty import IBAN
+from schwifty.exceptions import SchwiftyException
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
 
 from lotsen.i18n import LANGUAGE_NAMES, _l
 
@@ -99,3 +101,13 @@ def postcode_field(label=None, optional=True) -> StringField:
 
 def locale_field() -> SelectField:
     return SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()), validators=[required()])
+
+
+def valid_iban(_form, field) -> None:
+    """An IBAN whose check digits and length are right for its country (schwifty, offline)."""
+    if not field.data:
+        return
+    try:
+        IBAN(field.data)
+    except SchwiftyException:
+        raise ValidationError(_l("This is not a valid IBAN. Please check it.")) from None

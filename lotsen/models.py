@@ -4,7 +4,8 @@ from lotsen.assignments.models import Assignment, Offer
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.sessions import UserSession
-from lotsen.billing.models import AssignmentRecord, Programme, RateVersion, RecordVersion
+from lotsen.billing.models import (AssignmentRecord, PayoutDetails, Payout, Programme, RateVersion, RecordVersion,
+                                   Statement)
 from lotsen.geo.models import OfficePostcode, PlaceAlias
 from lotsen.jobs.models import Job
 from lotsen.matching.models import LanguageWindow
@@ -22,5 +23,5 @@ from lotsen.volunteers.models import (
 
 __all__ = ["Absence", "Agency", "AgencyType", "Assignment", "AssignmentRecord", "AuditEvent", "AvailabilityWindow", "ExtraDate",
            "HelpRequest", "Job", "LanguageWindow", "Municipality", "Offer", "Office", "OfficeKind", "OfficePostcode",
-           "OutboxMessage", "PlaceAlias", "Programme", "RateVersion", "RecordVersion", "RequestEvent", "RequestSeries", "Role", "Training", "User", "UserSession", "UserStatus",
+           "OutboxMessage", "Payout", "PayoutDetails", "PlaceAlias", "Programme", "RateVersion", "RecordVersion", "RequestEvent", "RequestSeries", "Role", "Statement", "Training", "User", "UserSession", "UserStatus",
            "VolunteerLanguage", "VolunteerProfile"]

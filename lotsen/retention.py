@@ -4,18 +4,22 @@ Per office (settings under *Datenschutz*): the text and address of mails sent, f
 ``retention_mail_days`` ago are wiped (who got which kind of mail when stays); ``retention_contact_days``
 after the day of a request that is over (completed, cancelled or not filled), its case number, contact for
 the day, person to inform, street and notes are wiped, and so are the free-text notes in its history. What
-the reports count (dates, language, place, agency, status, minutes, the steps of its history) stays. The audit log says what was purged.
+the reports count (dates, language, place, agency, status, minutes, the steps of its history) stays. An
+assignment record keeps the case number (its pseudonymous client, for a programme's cap per client and year)
+until its year is over and the same period has passed; then it goes too. The audit log says what was purged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lotsen.acting import Acting
 from lotsen.audit.services import record_by
+from lotsen.billing.models import AssignmentRecord
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Office
@@ -32,10 +36,11 @@ def purge(session: Session, acting: Acting) -> int:
     for office in session.scalars(select(Office).order_by(Office.id)):
         mails = _mails(session, office, acting.now)
         requests = _requests(session, office, acting.now)
-        if mails or requests:
-            record_by(session, acting, "retention.purged", subject=office, office_id=office.id,
-                      details={"mails": mails, "requests": requests})
-        total += mails + requests
+        records = _records(session, office, acting)
+        if mails or requests or records:
+            details = {"mails": mails, "requests": requests} | ({"records": records} if records else {})
+            record_by(session, acting, "retention.purged", subject=office, office_id=office.id, details=details)
+        total += mails + requests + records
     return total
 
 
@@ -67,3 +72,13 @@ def _requests(session: Session, office: Office, now: dt.datetime) -> int:
     session.execute(update(RequestEvent).where(RequestEvent.request_id.in_(ids), RequestEvent.action == "edit")
                     .values(details={}).execution_options(synchronize_session=False))  # old and new values
     return len(ids)
+
+
+def _records(session: Session, office: Office, acting: Acting) -> int:
+    before = acting.now - dt.timedelta(days=office_settings.value(office, "retention_contact_days"))
+    zone = ZoneInfo(acting.zone)
+    year_start = dt.datetime(acting.now.astimezone(zone).year, 1, 1, tzinfo=zone).astimezone(dt.timezone.utc)
+    return session.execute(update(AssignmentRecord).where(
+        AssignmentRecord.office_id == office.id, AssignmentRecord.starts_at < min(before, year_start),
+        AssignmentRecord.client_key != "").values(client_key="")
+        .execution_options(synchronize_session=False)).rowcount

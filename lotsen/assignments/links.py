@@ -6,10 +6,9 @@ POST (a mail scanner that opens links accepts nothing).
 
 from __future__ import annotations
 
-from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from lotsen import signed
 from lotsen.assignments.loading import OfferError
 from lotsen.assignments.models import Offer
 from lotsen.auth.models import UserStatus
@@ -20,12 +19,8 @@ LINK_PURPOSE = "lotsen.offer"
 LINK_MAX_AGE = 15 * 24 * 3600  # beyond the longest offer; the offer's own expiry decides first
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_PURPOSE)
-
-
 def answer_token(offer: Offer) -> str:
-    return _serializer().dumps({"o": offer.id, "u": offer.volunteer_id})
+    return signed.dumps(LINK_PURPOSE, {"o": offer.id, "u": offer.volunteer_id})
 
 
 def answer_url(offer: Offer) -> str:
@@ -35,15 +30,10 @@ def answer_url(offer: Offer) -> str:
 def offer_from_token(session: Session, token: str) -> Offer:
     """The offer a mail link names; a link that was tampered with, is too old, or whose volunteer's
     account is no longer active explains itself."""
-    try:
-        data = _serializer().loads(token, max_age=LINK_MAX_AGE)
-    except SignatureExpired:
-        raise OfferError(_("This link has expired.")) from None
-    except BadSignature:
-        raise OfferError(_("This link is not valid. Please use the link from the most recent email.")) from None
-    offer = session.get(Offer, data.get("o")) if isinstance(data, dict) else None
-    if offer is None or offer.volunteer_id != data.get("u"):
-        raise OfferError(_("This link is not valid. Please use the link from the most recent email."))
+    data = signed.loads(LINK_PURPOSE, token, LINK_MAX_AGE, "o", "u")
+    offer = session.get(Offer, data["o"])
+    if offer is None or offer.volunteer_id != data["u"]:
+        raise signed.invalid()
     if offer.volunteer.status is not UserStatus.ACTIVE:
         raise OfferError(_("This link no longer works: the account it was sent to is not active."))
     return offer

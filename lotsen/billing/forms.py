@@ -6,7 +6,7 @@ from wtforms import (BooleanField, DateField, DecimalField, IntegerField, RadioF
                      TextAreaField, TimeField)
 from wtforms.validators import Length, NumberRange, Optional
 
-from lotsen.billing.models import RecordOutcome
+from lotsen.billing.models import RecordOutcome, TaxAllowance
 from lotsen.billing.rules import Travel
 from lotsen.forms import Form, options, required
 from lotsen.i18n import _l
@@ -101,3 +101,20 @@ class RateForm(Form):
         Optional(), NumberRange(min=1, max=5000, message=NUMBER)], render_kw={"inputmode": "numeric"},
         description=_l("Empty: no limit."))
     monthly_cap = _money(_l("Amount per volunteer and month, at most (EUR)"), 100000, _l("Empty: no limit."))
+
+
+class PayoutDetailsForm(Form):
+    account_holder = StringField(_l("Account holder"), validators=[Optional(), Length(max=140)])
+    iban = StringField(_l("IBAN"), validators=[Optional(), Length(max=42)], render_kw={"autocomplete": "off"})
+    bic = StringField(_l("BIC"), validators=[Optional(), Length(max=11)],
+                      description=_l("Can stay empty for German accounts."))
+    tax_allowance = RadioField(_l("My voluntary work falls under"), choices=options(TaxAllowance.choices()),
+                               default=TaxAllowance.VOLUNTEERING.value, validators=[required()],
+                               description=_l("Ask the office if you are not sure. The yearly limit is "
+                                              "counted across everyone who pays you such allowances."))
+    on_buergergeld = BooleanField(_l("I receive Bürgergeld (then 3,000 EUR a year are left to me; I report all "
+                                     "payments to my Jobcenter)"))
+
+
+class PayForm(Form):
+    execution_date = DateField(_l("Execution date"), validators=[required()])

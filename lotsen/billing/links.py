@@ -7,25 +7,18 @@ opens links confirms nothing).
 
 from __future__ import annotations
 
-from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from lotsen import signed
 from lotsen.billing.models import AssignmentRecord
-from lotsen.errors import DomainError
-from lotsen.i18n import _
 from lotsen.urls import external_url
 
 LINK_PURPOSE = "lotsen.record"
 LINK_MAX_AGE = 120 * 24 * 3600  # beyond the longest confirmation deadline; the record's own deadline decides
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=LINK_PURPOSE)
-
-
 def confirm_token(record: AssignmentRecord) -> str:
-    return _serializer().dumps({"r": record.id, "v": record.version})
+    return signed.dumps(LINK_PURPOSE, {"r": record.id, "v": record.version})
 
 
 def confirm_url(record: AssignmentRecord) -> str:
@@ -34,16 +27,8 @@ def confirm_url(record: AssignmentRecord) -> str:
 
 def record_from_token(session: Session, token: str) -> tuple[AssignmentRecord, int]:
     """The record and version a link names, or an error that explains itself."""
-    invalid = _("This link is not valid. Please use the link from the most recent email.")
-    try:
-        data = _serializer().loads(token, max_age=LINK_MAX_AGE)
-    except SignatureExpired:
-        raise DomainError(_("This link has expired.")) from None
-    except BadSignature:
-        raise DomainError(invalid) from None
-    if not isinstance(data, dict) or not isinstance(data.get("r"), int) or not isinstance(data.get("v"), int):
-        raise DomainError(invalid)
+    data = signed.loads(LINK_PURPOSE, token, LINK_MAX_AGE, "r", "v")
     record = session.get(AssignmentRecord, data["r"])
     if record is None:
-        raise DomainError(invalid)
+        raise signed.invalid()
     return record, data["v"]

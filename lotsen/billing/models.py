@@ -90,7 +90,21 @@ class RateVersion(Base):
         return Rule.from_json(self.rule_data or {})
 
 
-class AssignmentRecord(Base):
+class RecordFacts:
+    """What happened at an assignment: the record holds its current version's facts, each version its own."""
+
+    outcome: Mapped[RecordOutcome] = mapped_column(enum_column(RecordOutcome))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    waiting_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
+    travel_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
+    travel_km: Mapped[Decimal] = mapped_column(Numeric(6, 1), default=Decimal("0"))
+    mode: Mapped[str] = mapped_column(String(16))
+
+    FIELDS = ("outcome", "starts_at", "ends_at", "waiting_minutes", "travel_minutes", "travel_km", "mode")
+
+
+class AssignmentRecord(RecordFacts, Base):
     """What happened at one assignment, as it stands now (its versions keep how it got there)."""
 
     __tablename__ = "assignment_records"
@@ -108,14 +122,6 @@ class AssignmentRecord(Base):
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id", ondelete="SET NULL"))
     status: Mapped[RecordStatus] = mapped_column(enum_column(RecordStatus), default=RecordStatus.SUBMITTED)
     version: Mapped[int] = mapped_column(SmallInteger, default=1)
-    # The current version's facts (each version also keeps its own copy).
-    outcome: Mapped[RecordOutcome] = mapped_column(enum_column(RecordOutcome))
-    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    waiting_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
-    travel_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
-    travel_km: Mapped[Decimal] = mapped_column(Numeric(6, 1), default=Decimal("0"))
-    mode: Mapped[str] = mapped_column(String(16))
     # The pseudonymous client (the agency's case number), for a programme's cap per client; no name.
     client_key: Mapped[str] = mapped_column(String(80), default="")
     confirm_by: Mapped[dt.datetime] = mapped_column(UTCDateTime)  # after this the office decides
@@ -124,6 +130,7 @@ class AssignmentRecord(Base):
     answered_via: Mapped[str] = mapped_column(String(16), default="")  # "link", "signed_in", "office"
     agency_comment: Mapped[str] = mapped_column(Text, default="")  # why the agency disputed it
     office_note: Mapped[str] = mapped_column(Text, default="")  # what the office decided and why
+    statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     assignment: Mapped[Assignment] = relationship()
@@ -158,11 +165,11 @@ class AssignmentRecord(Base):
                 and user.agency_id == self.agency_id and self.office_id in user.caseworker_office_ids)
 
     def can_revise(self, user) -> bool:
-        """The office, always; the volunteer while the agency has not confirmed it (and after a late cancellation,
+        """Not once an approved statement holds it. The office, until then; the volunteer while the agency has not confirmed it (and after a late cancellation,
         whose record was made for them, to add their travel)."""
         open_to_volunteer = self.status in (RecordStatus.SUBMITTED, RecordStatus.DISPUTED) or (
             self.status is RecordStatus.CONFIRMED and self.answered_via == "cancellation")
-        return can_record(self.status, RecordAction.REVISE) and (
+        return self.statement_id is None and can_record(self.status, RecordAction.REVISE) and (
             coordinates(user, self.office_id) or (self.is_volunteer(user) and open_to_volunteer))
 
     def can_answer(self, now: dt.datetime) -> bool:
@@ -171,14 +178,15 @@ class AssignmentRecord(Base):
 
     def can_decide(self, user, now: dt.datetime) -> bool:
         """The office decides a disputed record, or one the agency left unanswered past the deadline."""
-        return coordinates(user, self.office_id) and can_record(self.status, RecordAction.DECIDE) and (
+        return self.statement_id is None and coordinates(user, self.office_id) and can_record(
+            self.status, RecordAction.DECIDE) and (
             self.status is RecordStatus.DISPUTED or now > self.confirm_by)
 
     def can_choose_programme(self, user) -> bool:
-        return coordinates(user, self.office_id)
+        return self.statement_id is None and coordinates(user, self.office_id)
 
 
-class RecordVersion(Base):
+class RecordVersion(RecordFacts, Base):
     """One version of a record: the facts as someone entered them, with who, when and why."""
 
     __tablename__ = "assignment_record_versions"
@@ -187,16 +195,117 @@ class RecordVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("assignment_records.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
-    outcome: Mapped[RecordOutcome] = mapped_column(enum_column(RecordOutcome))
-    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    waiting_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
-    travel_minutes: Mapped[int] = mapped_column(SmallInteger, default=0)
-    travel_km: Mapped[Decimal] = mapped_column(Numeric(6, 1), default=Decimal("0"))
-    mode: Mapped[str] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")  # the volunteer's or coordinator's note to the office
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     record: Mapped[AssignmentRecord] = relationship(back_populates="versions")
     recorded_by: Mapped[User | None] = relationship()
+
+
+class TaxAllowance(TitledEnum):
+    """The tax-free allowance a volunteer's activity falls under (§ 3 Nr. 26a or Nr. 26 EStG)."""
+
+    VOLUNTEERING = "volunteering"  # Ehrenamtspauschale
+    TRAINER = "trainer"  # Übungsleiterpauschale
+
+    @classmethod
+    def titles(cls):
+        return {cls.VOLUNTEERING: _l("Volunteering allowance (Ehrenamtspauschale, § 3 Nr. 26a EStG)"),
+                cls.TRAINER: _l("Trainer allowance (Übungsleiterpauschale, § 3 Nr. 26 EStG)")}
+
+
+class PayoutDetails(Base):
+    """Where a volunteer's allowance goes, and what the yearly tally measures it against. Seen by the
+    volunteer and the coordinators of their office only; the IBAN is masked in lists."""
+
+    __tablename__ = "payout_details"
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    account_holder: Mapped[str] = mapped_column(String(140), default="")
+    iban: Mapped[str] = mapped_column(String(34), default="")
+    bic: Mapped[str] = mapped_column(String(11), default="")
+    tax_allowance: Mapped[TaxAllowance] = mapped_column(enum_column(TaxAllowance),
+                                                        default=TaxAllowance.VOLUNTEERING)
+    on_buergergeld: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    volunteer: Mapped[User] = relationship()
+
+    @property
+    def masked_iban(self) -> str:
+        return f"{self.iban[:4]} •••• {self.iban[-4:]}" if len(self.iban) > 8 else ""
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.iban and self.account_holder)
+
+
+class StatementStatus(TitledEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    PAID = "paid"
+
+    @classmethod
+    def titles(cls):
+        return {cls.DRAFT: _l("Draft"), cls.APPROVED: _l("Approved"), cls.PAID: _l("Paid")}
+
+
+class Statement(Base):
+    """A volunteer's month: their confirmed records with amounts, as priced when it was drawn up. Approving it
+    fixes its records; a payout pays it."""
+
+    __tablename__ = "statements"
+    __table_args__ = (UniqueConstraint("office_id", "volunteer_id", "year", "month"),
+                      Index("ix_statements_office_id_year_month", "office_id", "year", "month"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[StatementStatus] = mapped_column(enum_column(StatementStatus), default=StatementStatus.DRAFT)
+    total: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0"))
+    minutes: Mapped[int] = mapped_column(Integer, default=0)  # time paid (hours per volunteer for funders)
+    # The records as priced: [{"record": id, "starts_at": iso, "outcome": ..., "programme": name,
+    # "total": "22.50", "lines": [[kind, quantity, rate, amount, percent], ...]}, ...]
+    items: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id", ondelete="SET NULL"))
+
+    volunteer: Mapped[User] = relationship(foreign_keys=[volunteer_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    payout: Mapped[Payout | None] = relationship(back_populates="statements")
+
+    def can_view(self, user) -> bool:
+        return coordinates(user, self.office_id) or (
+            user is not None and getattr(user, "is_authenticated", False) and user.id == self.volunteer_id
+            and self.status is not StatementStatus.DRAFT)
+
+    def can_approve(self, user) -> bool:
+        return coordinates(user, self.office_id) and self.status is StatementStatus.DRAFT
+
+
+class Payout(Base):
+    """One payment run: a month's approved statements as one SEPA credit transfer file."""
+
+    __tablename__ = "payouts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    total: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    execution_date: Mapped[dt.date] = mapped_column(Date)
+    sepa_xml: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    statements: Mapped[list[Statement]] = relationship(back_populates="payout")
+    created_by: Mapped[User | None] = relationship()
+
+    def can_view(self, user) -> bool:
+        return coordinates(user, self.office_id)

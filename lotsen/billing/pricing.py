@@ -52,25 +52,44 @@ def price_volunteer(session: Session, office: Office, volunteer_id: int, year: i
 
     ``including`` adds one record that is not payable yet, to show what it would pay.
     """
+    return price_month(session, office, year, month, volunteer_ids=[volunteer_id],
+                       including=including).get(volunteer_id, [])
+
+
+def price_month(session: Session, office: Office, year: int, month: int, *, volunteer_ids: list[int] | None = None,
+                including: AssignmentRecord | None = None) -> dict[int, list[Priced]]:
+    """Each volunteer's payable records of the month (of the office's volunteers, or of ``volunteer_ids``),
+    priced in one pass over the year so far: one query, however many volunteers."""
     year_start, _ = month_bounds(year, 1)
-    month_start, month_end = month_bounds(year, month)
-    records = list(session.scalars(
-        select(AssignmentRecord).where(AssignmentRecord.office_id == office.id,
-                                       AssignmentRecord.volunteer_id == volunteer_id,
-                                       AssignmentRecord.starts_at >= year_start,
-                                       AssignmentRecord.starts_at < month_end)
-        .options(selectinload(AssignmentRecord.programme).selectinload(Programme.rates))
-        .order_by(AssignmentRecord.starts_at, AssignmentRecord.id)))
-    counted = [r for r in records if r.status.is_payable or (including is not None and r.id == including.id)]
+    _, month_end = month_bounds(year, month)
+    query = (select(AssignmentRecord).where(AssignmentRecord.office_id == office.id,
+                                            AssignmentRecord.starts_at >= year_start,
+                                            AssignmentRecord.starts_at < month_end)
+             .options(selectinload(AssignmentRecord.programme).selectinload(Programme.rates),
+                      selectinload(AssignmentRecord.volunteer))
+             .order_by(AssignmentRecord.volunteer_id, AssignmentRecord.starts_at, AssignmentRecord.id))
+    if volunteer_ids is not None:
+        query = query.where(AssignmentRecord.volunteer_id.in_(volunteer_ids))
+    by_volunteer: dict[int, list[AssignmentRecord]] = defaultdict(list)
+    for entry in session.scalars(query):
+        if entry.status.is_payable or (including is not None and entry.id == including.id):
+            by_volunteer[entry.volunteer_id].append(entry)
     holidays = office_settings.holiday_calendar(office)
+    return {volunteer_id: _price_year(entries, year, month, holidays)
+            for volunteer_id, entries in by_volunteer.items()}
+
+
+def _price_year(counted: list[AssignmentRecord], year: int, month: int, holidays) -> list[Priced]:
+    """One volunteer's records from January on, programme by programme; the month's records priced."""
+    month_start, month_end = month_bounds(year, month)
     by_programme: dict[int | None, list[AssignmentRecord]] = defaultdict(list)
     for entry in counted:
         by_programme[entry.programme_id].append(entry)
     priced: dict[int, Priced] = {}
-    for programme_id, entries in by_programme.items():
+    bounds = [month_bounds(year, number) for number in range(1, month + 1)]
+    for entries in by_programme.values():
         tally = rules.Tally()
-        for month_number in range(1, month + 1):
-            start, end = month_bounds(year, month_number)
+        for start, end in bounds:
             these = [e for e in entries if start <= e.starts_at < end]
             rated = [e for e in these if _rate(e) is not None]
             for entry in these:

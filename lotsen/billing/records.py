@@ -21,7 +21,7 @@ from lotsen.assignments.models import Assignment
 from lotsen.audit.services import record_by
 from lotsen.billing import links
 from lotsen.billing.lifecycle import RecordAction, RecordStatus
-from lotsen.billing.models import AssignmentRecord, Programme, RecordOutcome, RecordVersion
+from lotsen.billing.models import AssignmentRecord, Programme, RecordFacts, RecordOutcome, RecordVersion
 from lotsen.errors import DomainError
 from lotsen.i18n import _
 from lotsen.notifications.outbox import mail_coordinators
@@ -85,15 +85,12 @@ def default_programme(session: Session, request: HelpRequest) -> Programme | Non
 def _version(record: AssignmentRecord, facts: Facts, acting: Acting) -> None:
     """Make ``facts`` the record's current facts, as its next version."""
     number = (max((v.version for v in record.versions), default=0)) + 1
+    values = {name: getattr(facts, name) for name in RecordFacts.FIELDS}
     record.version = number
-    record.outcome, record.starts_at, record.ends_at = facts.outcome, facts.starts_at, facts.ends_at
-    record.waiting_minutes, record.travel_minutes = facts.waiting_minutes, facts.travel_minutes
-    record.travel_km, record.mode = facts.travel_km, facts.mode
-    record.versions.append(RecordVersion(
-        version=number, outcome=facts.outcome, starts_at=facts.starts_at, ends_at=facts.ends_at,
-        waiting_minutes=facts.waiting_minutes, travel_minutes=facts.travel_minutes, travel_km=facts.travel_km,
-        mode=facts.mode, note=facts.note.strip(), recorded_by_id=acting.actor.id if acting.actor else None,
-        recorded_at=acting.now))
+    for name, value in values.items():
+        setattr(record, name, value)
+    record.versions.append(RecordVersion(version=number, note=facts.note.strip(), recorded_at=acting.now,
+                                         recorded_by_id=acting.actor.id if acting.actor else None, **values))
     record.confirm_by = acting.now + dt.timedelta(days=office_settings.value(
         record.assignment.request.office, "record_confirm_days"))
     record.answered_at = record.answered_by_id = None

@@ -130,7 +130,7 @@ def _answer(entry: AssignmentRecord, version: int, *, via: str, back: str, token
         return redirect(back)
     if token is not None:
         return _link_page(entry, version, token, form), 409 if not form.errors.get("comment") else 200
-    flash(" ".join(form.form_errors + list(form.comment.errors)), "error")
+    flash(" ".join(str(e) for e in form.form_errors + list(form.comment.errors)) or _("Please try again."), "error")
     return redirect(back)
 
 
@@ -178,7 +178,7 @@ def choose_programme(record_id: int):
 
 # ------------------------------------------------------------------------------------------- lists
 
-def _month_arg() -> tuple[int, int]:
+def month_arg() -> tuple[int, int]:
     today = clock.today()
     raw = request.args.get("month", "")
     try:
@@ -196,7 +196,7 @@ def list_records():
     """Coordinators: the office's records of a month, by status. Volunteers: their own, with the month's and
     the year's totals. Caseworkers: their agency's records, those waiting for an answer first."""
     session = db.session()
-    year, month = _month_arg()
+    year, month = month_arg()
     start, end = pricing.month_bounds(year, month)
     query = (select(AssignmentRecord).where(AssignmentRecord.starts_at >= start, AssignmentRecord.starts_at < end)
              .options(selectinload(AssignmentRecord.volunteer), selectinload(AssignmentRecord.programme))
@@ -223,18 +223,19 @@ def list_records():
     return render_template("billing/records.html", entries=entries, year=year, month=month, totals=totals,
                            month_total=sum(totals.values(), Decimal("0")) if totals is not None else None,
                            year_total=year_total, now=clock.now(), language_name=catalogue.name,
-                           previous=_shift(year, month, -1), following=_shift(year, month, 1),
+                           previous=shift_month(year, month, -1), following=shift_month(year, month, 1),
                            month_start=dt.date(year, month, 1))
 
 
-def _shift(year: int, month: int, by: int) -> str:
+def shift_month(year: int, month: int, by: int) -> str:
     index = year * 12 + (month - 1) + by
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
 # ------------------------------------------------------------------------------------------- programmes
 
-def _office_for_programmes() -> Office:
+def office_in_charge() -> Office:
+    """The office named by ``?office_id`` (admins) or the coordinator's own; 404 unless they coordinate it."""
     office_id = arg_id("office_id") or current_user.office_id
     office = db.session().get(Office, office_id) if office_id else None
     if office is None or not coordinates(current_user, office.id):
@@ -245,7 +246,7 @@ def _office_for_programmes() -> Office:
 @bp.route("/programmes")
 @roles_required(*COORDINATING)
 def list_programmes():
-    office = _office_for_programmes()
+    office = office_in_charge()
     return _programmes_page(office)
 
 
@@ -281,7 +282,7 @@ def _fill_rate_form(form, rule) -> None:
 @roles_required(*COORDINATING)
 def save_programme(programme_id: int | None = None):
     programme = load(Programme, programme_id, "can_manage") if programme_id else None
-    office = db.session().get(Office, programme.office_id) if programme else _office_for_programmes()
+    office = db.session().get(Office, programme.office_id) if programme else office_in_charge()
     form = forms.ProgrammeForm()
     if submit(form, lambda: programmes.save_programme(db.session(), acting(), office.id, programme,
                                                       name=form.name.data, kinds=form.kinds.data or [],

@@ -14,7 +14,7 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lotsen.forms import Form, email_field, options, postcode_field, required
+from lotsen.forms import Form, email_field, options, postcode_field, required, valid_iban
 from lotsen.i18n import _l
 from lotsen.offices.models import AgencyType, OfficeKind
 from lotsen.offices.settings import SETTINGS, Setting
@@ -80,6 +80,10 @@ def _field_for(setting: Setting):
     if setting.kind == "int":
         return IntegerField(validators=[required(), between], **common,
                             render_kw={"inputmode": "numeric"})
+    if setting.kind == "line":
+        return StringField(validators=[Optional(), Length(max=140)], **common)
+    if setting.kind == "iban":
+        return StringField(validators=[Optional(), valid_iban], **common, render_kw={"autocomplete": "off"})
     if setting.kind == "text":
         return TextAreaField(validators=[Optional(), Length(max=2000)], **common)
     if setting.kind == "choice":

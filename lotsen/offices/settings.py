@@ -55,7 +55,7 @@ class Section(TitledEnum):
 class Setting:
     key: str
     section: Section
-    kind: str  # "int", "text", "choice", "multi", "int_list", "bool"
+    kind: str  # "int", "line", "iban", "text", "choice", "multi", "int_list", "bool"
     default: object
     label: object
     help: object = ""
@@ -96,6 +96,13 @@ SETTINGS: list[Setting] = [
             _l("Hours before the start of a request that nobody is confirmed for yet."), 1, 336, unit=_l("hours")),
     Setting("took_place_after_minutes", Section.REMINDERS, "int", 60,
             _l("Ask volunteers to record the assignment"), _l("Minutes after its end."), 0, 1440, unit=_l("minutes")),
+    Setting("payer_name", Section.ALLOWANCE, "line", "", _l("Account holder paying the allowances"),
+            _l("For the SEPA transfer file, e.g. “Kreis Offenbach – Kreiskasse”.")),
+    Setting("payer_iban", Section.ALLOWANCE, "iban", "", _l("IBAN paying the allowances"), ""),
+    Setting("payer_bic", Section.ALLOWANCE, "line", "", _l("BIC paying the allowances"),
+            _l("Can stay empty for German accounts.")),
+    Setting("agency_sheets", Section.ALLOWANCE, "bool", False, _l("Charge agencies"),
+            _l("Monthly sheets of each agency's confirmed assignments with amounts.")),
     Setting("record_confirm_days", Section.ALLOWANCE, "int", 14, _l("Agencies confirm assignment records within"),
             _l("After this the office decides on records the agency has not answered."), 1, 90, unit=_l("days")),
     Setting("certificate_valid_years", Section.VOLUNTEERS, "int", 5, _l("Certificate of conduct valid for"),
@@ -146,6 +153,8 @@ def all_values(office) -> dict:
 def to_storable(key: str, python_value) -> object:
     """Turn a validated form value into its JSON form."""
     setting = BY_KEY[key]
+    if setting.kind == "iban":
+        return "".join((python_value or "").split()).upper()
     if setting.kind == "int_list":
         return sorted({int(v) for v in python_value}, reverse=True)
     if setting.kind == "multi":

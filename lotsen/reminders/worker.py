@@ -66,6 +66,7 @@ def tick(app, now: dt.datetime | None = None, *, fast: bool = True, slow: bool =
             finally:
                 session.close()
         if fast:  # long jobs (imports), then what is due in the outbox, including what the jobs just queued
+            from lotsen.billing import statements  # noqa: F401  (registers the month's closing)
             from lotsen.jobs import services as long_jobs
             from lotsen.volunteers import import_job  # noqa: F401  (registers its kind)
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, func, not_, or_, select
@@ -13,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from lotsen import languages as catalogue
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.offices import settings as office_settings
+from lotsen.spreadsheets import csv_text
 from lotsen.offices.models import Office
 from lotsen.volunteers.models import VolunteerLanguage, VolunteerProfile, add_years
 from lotsen.volunteers.services import is_matchable, is_paused_on, matchable_clause
@@ -88,12 +87,6 @@ def language_summary(profile: VolunteerProfile) -> str:
     return ", ".join(f"{catalogue.name(entry.language)} ({entry.level.title})" for entry in profile.languages)
 
 
-def _cell(value) -> str:
-    """A CSV cell that spreadsheet programs will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 CSV_HEADER = ["name", "email", "phone", "status", "matchable", "paused", "municipality", "postcode",
               "radius_km", "languages", "roles", "modes", "german_level", "declaration_signed_on",
               "certificate_checked_on", "certificate_expires_on", "basic_training_on"]
@@ -101,16 +94,16 @@ CSV_HEADER = ["name", "email", "phone", "status", "matchable", "paused", "munici
 
 def to_csv(session: Session, viewer: User, filters: Filters, *, today: dt.date, office: Office | None) -> str:
     """The filtered directory as CSV (UTF-8 with BOM, semicolons: opens cleanly in German spreadsheets)."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    return csv_text([CSV_HEADER, *_csv_rows(session, viewer, filters, today=today, office=office)])
+
+
+def _csv_rows(session: Session, viewer: User, filters: Filters, *, today: dt.date, office: Office | None):
     stmt = query(viewer, filters, today=today, office=office).order_by(func.lower(User.name), User.id)
     for user, profile in session.execute(stmt):
         years = office_settings.value(profile_office(session, profile, office), "certificate_valid_years")
         expires = profile.certificate_expires_on(years)
         basic = min((t.completed_on for t in profile.trainings if t.kind.value == "basic"), default=None)
-        writer.writerow([_cell(v) for v in [
+        yield [
             user.name, user.email, profile.phone, user.status.value, "yes" if is_matchable(profile) else "no",
             "yes" if is_paused_on(profile, today) else "no",
             profile.municipality.name if profile.municipality else "", profile.postcode, profile.travel_radius_km,
@@ -120,8 +113,7 @@ def to_csv(session: Session, viewer: User, filters: Filters, *, today: dt.date, 
             "+".join(m.value for m in profile.modes()),
             profile.german_level.value if profile.german_level else "",
             profile.declaration_signed_on or "", profile.certificate_checked_on or "", expires or "", basic or "",
-        ]])
-    return buffer.getvalue()
+        ]
 
 
 def profile_office(session: Session, profile: VolunteerProfile, office: Office | None) -> Office:

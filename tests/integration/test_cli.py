@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lotsen.auth.models import Role, User, UserStatus
+from lotsen.billing.lifecycle import RecordStatus
+from lotsen.billing.models import AssignmentRecord
 from lotsen.demo import DEMO_PASSWORD, KREIS_OFFENBACH
 from lotsen.offices.models import Agency, Office
 from lotsen.requests.lifecycle import RequestStatus
@@ -71,10 +73,18 @@ def test_create_admin_refuses_a_short_password(app, session, monkeypatch):
 def test_the_demo_is_set_in_the_coming_days_whenever_it_is_seeded(app, session, clock, moment):
     clock.set(moment, tick=True)
     assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
-    requests = session.scalars(select(HelpRequest).order_by(HelpRequest.starts_at)).all()
+    everything = session.scalars(select(HelpRequest).order_by(HelpRequest.starts_at)).all()
+    requests = [r for r in everything if r.starts_at > moment]
     assert requests and all(moment < r.starts_at < moment + dt.timedelta(days=60) for r in requests)
     assert requests[0].status is RequestStatus.CONFIRMED  # the first one has its volunteer
     today = moment.astimezone(BERLIN).date()
+    # Last month happened: three assignments done, recorded and confirmed by the agency, ready to close.
+    last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    past = [r for r in everything if r.starts_at <= moment]
+    assert len(past) == 3 and all(r.status is RequestStatus.COMPLETED for r in past)
+    assert all(r.starts_at.astimezone(BERLIN).date().replace(day=1) == last_month for r in past)
+    confirmed = session.scalars(select(AssignmentRecord).where(AssignmentRecord.status == RecordStatus.CONFIRMED))
+    assert len(confirmed.all()) == 3
     profiles = session.scalars(select(VolunteerProfile).where(VolunteerProfile.certificate_checked_on.is_not(None)))
     assert all(p.certificate_checked_on < today < add_years(p.certificate_checked_on, 5) for p in profiles)
     paused = session.scalars(select(VolunteerProfile).where(VolunteerProfile.is_paused.is_(True))).all()

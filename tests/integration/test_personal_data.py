@@ -112,7 +112,9 @@ class TestRetention:
         assert request.language == "ar" and request.status.value == "completed"  # what the reports count stays
         purged = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.purged")).all()
         # Eight mails: the request's and offer's, and the agency's request to confirm the record.
-        assert [e.details for e in purged] == [{"mails": 8, "requests": 0}, {"mails": 0, "requests": 1}]
+        # (Whether the record's case number went too depends on the year's end: tests/integration/test_month.py.)
+        assert [{k: v for k, v in e.details.items() if k != "records"} for e in purged] == [
+            {"mails": 8, "requests": 0}, {"mails": 0, "requests": 1}]
 
 
 class TestLongImports:
