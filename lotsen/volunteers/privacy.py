@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from lotsen.auth.directory import coordinators_of
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.auth.permissions import can_manage_user
 from lotsen.auth.sessions import UserSession
+from lotsen.billing.models import AssignmentRecord, PayoutDetails, RecordVersion, Statement
 from lotsen.db import Base
 from lotsen.errors import DomainError
 from lotsen.i18n import _
@@ -58,6 +60,8 @@ def _plain(value):
         return value.astimezone(dt.timezone.utc).isoformat()
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     if hasattr(value, "value"):
         return value.value
     if isinstance(value, (list, tuple)):
@@ -116,6 +120,7 @@ def export_data(session: Session, user: User) -> dict:
         data["trainings"] = [_columns(row, ignore) for row in profile.trainings]
         data["offers"] = _offers(session, user)
         data["assignments"] = _assignments(session, user)
+        data.update(_allowances(session, user))
     data["own_notes"] = _own_notes(session, user)
     data["mails"] = _mails(session, user)
     data["sessions"] = [{"signed_in": _plain(row.created_at), "last_used": _plain(row.last_seen_at),
@@ -148,6 +153,23 @@ def _assignments(session: Session, user: User) -> list[dict]:
              # the reason is theirs when they stepped back; otherwise it is someone else's words
              "your_reason": a.end_reason if a.status is AssignmentStatus.WITHDRAWN else "",
              "minutes": a.actual_minutes, "travel_km": a.travel_km} for a in rows]
+
+
+def _allowances(session: Session, user: User) -> dict:
+    """Bank details, assignment records with every version, statements."""
+    details = session.get(PayoutDetails, user.id)
+    records = session.scalars(select(AssignmentRecord).where(AssignmentRecord.volunteer_id == user.id)
+                              .order_by(AssignmentRecord.starts_at))
+    statements = session.scalars(select(Statement).where(Statement.volunteer_id == user.id)
+                                 .order_by(Statement.year, Statement.month))
+    return {
+        "bank_details": _columns(details, ("volunteer_id",)) if details else None,
+        "assignment_records": [{
+            "status": r.status.value, "programme": r.programme.name if r.programme else None,
+            "versions": [_columns(v, ("id", "record_id", "recorded_by_id")) for v in r.versions]} for r in records],
+        "statements": [{"year": s.year, "month": s.month, "status": s.status.value, "total": _plain(s.total),
+                        "minutes": s.minutes, "approved_at": _plain(s.approved_at)} for s in statements],
+    }
 
 
 def _own_notes(session: Session, user: User) -> list[dict]:
@@ -226,6 +248,11 @@ def _erase_traces(session: Session, user: User, email: str) -> None:
     session.execute(update(Offer).where(Offer.volunteer_id == user.id).values(override_note="")
                     .execution_options(synchronize_session=False))
     session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    # Bank details go; records and statements keep their amounts for the office's accounts (they name the
+    # placeholder now), without the notes the person wrote on them.
+    session.execute(delete(PayoutDetails).where(PayoutDetails.volunteer_id == user.id))
+    session.execute(update(RecordVersion).where(RecordVersion.recorded_by_id == user.id).values(note="")
+                    .execution_options(synchronize_session=False))
 
 
 def anonymize(session: Session, actor: User, user: User) -> None:

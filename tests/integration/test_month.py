@@ -329,3 +329,34 @@ class TestRetention:
                                  .order_by(AuditEvent.id)).all()
         assert [e.details.get("records", 0) for e in events][-1] == 4
         assert not any(e.details.get("records") for e in events[:-1])
+
+
+class TestPersonalData:
+    def test_the_export_holds_bank_details_records_and_statements_and_erasure_takes_the_bank_details(
+            self, act, app, client, session, office, coordinator, month_done):
+        import json
+
+        dana = month_done[2]  # her record still waits for the agency: she may change it
+        session.add(PayoutDetails(volunteer_id=dana.id, account_holder="Dana Darwish", iban=IBAN_AMINA))
+        entry = session.scalar(select(AssignmentRecord).where(AssignmentRecord.volunteer_id == dana.id))
+        act(records.revise, session, dana, entry.id, took_place(entry.assignment, note="Bitte 12 km."),
+            at=AFTER_MONTH)
+        session.add(Statement(office_id=office.id, volunteer_id=dana.id, year=2027, month=3, total=Decimal("56.10"),
+                              items=[], status=StatementStatus.PAID))
+        session.commit()
+        sign_in(client, dana.email)
+        data = json.loads(client.get("/profile/data.json").get_data(as_text=True))
+        assert data["bank_details"]["iban"] == IBAN_AMINA
+        [exported] = data["assignment_records"]
+        assert [v["note"] for v in exported["versions"]] == ["", "Bitte 12 km."]
+        assert data["statements"] == [{"year": 2027, "month": 3, "status": "paid", "total": "56.10", "minutes": 0,
+                                       "approved_at": None}]
+        client.post("/logout")
+        sign_in(client, coordinator.email)
+        assert client.post(f"/volunteers/{dana.id}/anonymize", data={"confirm": "y"}).status_code == 302
+        fresh(session)
+        assert session.get(PayoutDetails, dana.id) is None
+        entry = session.scalar(select(AssignmentRecord).where(AssignmentRecord.volunteer_id == dana.id))
+        assert [v.note for v in entry.versions] == ["", ""]
+        # The office's accounts keep the amounts.
+        assert session.scalar(select(Statement.total).where(Statement.volunteer_id == dana.id)) == Decimal("56.10")
