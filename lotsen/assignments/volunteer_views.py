@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from lotsen import clock, db
 from lotsen import languages as catalogue
@@ -13,6 +14,7 @@ from lotsen.assignments.models import Assignment, DeclineReason, Offer
 from lotsen.assignments.views import bp
 from lotsen.auth.models import Role
 from lotsen.billing import views as billing_views
+from lotsen.billing.models import AssignmentRecord
 from lotsen.errors import DomainError
 from lotsen.i18n import _
 from lotsen.requests.informing import informed
@@ -82,7 +84,9 @@ def show_assignment(assignment_id: int):
     entry, and "I cannot come"."""
     assignment = load(Assignment, assignment_id, "can_view")
     req = assignment.request
+    record = db.session().scalar(select(AssignmentRecord).where(AssignmentRecord.assignment_id == assignment.id))
     return render_template("assignments/assignment.html", assignment=assignment, req=req, now=clock.now(),
+                           record=record,
                            contact=informed(req), volunteer_phone=phone_of(db.session(), assignment.volunteer_id),
                            language_name=catalogue.name, variety_name=catalogue.variety_name)
 

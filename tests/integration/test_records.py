@@ -81,6 +81,9 @@ class TestRecordingFromThePhone:
         assert (entry.status, entry.version, entry.outcome) == (RecordStatus.SUBMITTED, 1, RecordOutcome.TOOK_PLACE)
         assert (entry.minutes, entry.waiting_minutes, entry.travel_km) == (105, 10, Decimal("12.0"))
         assert session.get(Assignment, assignment.id).status is AssignmentStatus.COMPLETED
+        assert f"/records/{entry.id}" in page_text(client.get(f"/assignments/{assignment.id}"))
+        assert client.get(f"/assignments/{assignment.id}/record").headers["Location"].endswith(
+            f"/records/{entry.id}")  # recorded once; changes go through the record
 
         client.post("/logout")
         [link] = confirm_links(mails, caseworker.email)
