@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.notifications.views import bp as notifications_bp
     from lotsen.offices.views import agencies_bp
     from lotsen.offices.views import bp as offices_bp
+    from lotsen.reports.views import bp as reports_bp
     from lotsen.requests.views import bp as requests_bp
     from lotsen.volunteers import (  # noqa: F401
         availability_views,
@@ -86,7 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     from lotsen.volunteers.views import bp as volunteers_bp
 
     for blueprint in (home_bp, auth_bp, users_bp, offices_bp, agencies_bp, audit_bp, volunteers_bp, places_bp,
-                      requests_bp, matching_bp, assignments_bp, billing_bp, notifications_bp, health_bp):
+                      requests_bp, matching_bp, assignments_bp, billing_bp, reports_bp, notifications_bp, health_bp):
         app.register_blueprint(blueprint)
 
 

@@ -131,6 +131,9 @@ class AssignmentRecord(RecordFacts, Base):
     agency_comment: Mapped[str] = mapped_column(Text, default="")  # why the agency disputed it
     office_note: Mapped[str] = mapped_column(Text, default="")  # what the office decided and why
     statement_id: Mapped[int | None] = mapped_column(ForeignKey("statements.id", ondelete="SET NULL"))
+    # What the approved statement paid for it (for the reports: sums in SQL, not prices in Python).
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    paid_minutes: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     assignment: Mapped[Assignment] = relationship()

@@ -107,7 +107,8 @@ def approve(session: Session, acting: Acting, statement_ids: list[int], office_i
         before = totals.get((statement.volunteer_id, statement.year), Decimal("0"))
         statement.status, statement.approved_at = StatementStatus.APPROVED, acting.now
         statement.approved_by_id = acting.actor.id if acting.actor else None
-        fixed += [{"id": item["record"], "statement_id": statement.id} for item in statement.items]
+        fixed += [{"id": item["record"], "statement_id": statement.id, "amount": Decimal(item["total"]),
+                   "paid_minutes": item.get("minutes", 0)} for item in statement.items]
         totals[(statement.volunteer_id, statement.year)] = before + statement.total
         _warn_if_nearing(session, statement, details.get(statement.volunteer_id), before, before + statement.total)
     if fixed:

@@ -218,7 +218,8 @@ def create_requests(session: Session, actor: User, office: Office, agency: Agenc
             _warn_duplicates(find_duplicates(session, agency.id, dated.client_reference, checked.language,
                                              checked.starts_at, checked.ends_at))
         request = HelpRequest(office_id=office.id, agency_id=agency.id, created_by=actor, series=series,
-                              submission_key=(submission_key or None) if index == 0 else None)
+                              submission_key=(submission_key or None) if index == 0 else None,
+                              created_at=now, updated_at=now)
         request.inform_user, request.inform_name, request.inform_email, request.inform_phone = inform
         _fill(request, dated, checked)
         request.apply(Action.CREATE, actor, details={"urgent": data.is_urgent} if data.is_urgent else None, at=now)

@@ -1,0 +1,262 @@
+"""The report's figures, each one SQL aggregate over the period (nothing is loaded into Python to be counted).
+
+Requests count by the day of their appointment. ``scope`` is the offices the report covers (one office, or
+several for an admin). Months are buckets computed from the period's bounds in Europe/Berlin, so a request
+at 23:30 on the last day of a month counts in that month on both databases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.types import Float
+
+from lotsen.assignments.lifecycle import LIVE
+from lotsen.assignments.models import Assignment
+from lotsen.auth.models import Role, User, UserStatus
+from lotsen.billing.lifecycle import RecordStatus
+from lotsen.billing.models import AssignmentRecord, Programme, RecordOutcome
+from lotsen.offices.models import Agency, Municipality
+from lotsen.reports.period import Period
+from lotsen.requests.lifecycle import RequestStatus
+from lotsen.requests.models import HelpRequest
+from lotsen.volunteers.models import VolunteerLanguage, VolunteerProfile
+
+FILLED = (RequestStatus.CONFIRMED, RequestStatus.COMPLETED)
+PAYABLE = (RecordStatus.CONFIRMED, RecordStatus.DECIDED)
+
+
+class SecondsBetween(ColumnElement):
+    """Seconds from ``earlier`` to ``later``, on PostgreSQL and SQLite alike."""
+
+    type = Float()
+    inherit_cache = True
+
+    def __init__(self, later, earlier):
+        self.later, self.earlier = later, earlier
+
+
+@compiles(SecondsBetween)
+def _seconds_default(element, compiler, **kw):
+    return (f"EXTRACT(EPOCH FROM ({compiler.process(element.later, **kw)} - "
+            f"{compiler.process(element.earlier, **kw)}))")
+
+
+@compiles(SecondsBetween, "sqlite")
+def _seconds_sqlite(element, compiler, **kw):
+    return (f"((julianday({compiler.process(element.later, **kw)}) - "
+            f"julianday({compiler.process(element.earlier, **kw)})) * 86400.0)")
+
+
+@dataclass(frozen=True)
+class Scope:
+    office_ids: tuple[int, ...]
+    period: Period
+    zone: ZoneInfo
+
+    @property
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        return self.period.bounds(self.zone)
+
+
+def _requests_in(scope: Scope):
+    start, end = scope.bounds
+    return and_(HelpRequest.office_id.in_(scope.office_ids), HelpRequest.starts_at >= start,
+                HelpRequest.starts_at < end)
+
+
+def _month_of(column, scope: Scope):
+    return case(*[(and_(column >= start, column < end), literal(first.isoformat()[:7]))
+                  for first, start, end in scope.period.months(scope.zone)], else_=literal(""))
+
+
+def requests_by_month(session: Session, scope: Scope) -> list[dict]:
+    """Per month: requests, filled, not filled, cancelled late and in time, still open."""
+    month = _month_of(HelpRequest.starts_at, scope).label("month")
+    status = HelpRequest.status
+    rows = session.execute(select(
+        month, func.count().label("requests"),
+        func.sum(case((status.in_(FILLED), 1), else_=0)).label("filled"),
+        func.sum(case((status == RequestStatus.UNFILLED, 1), else_=0)).label("unfilled"),
+        func.sum(case((and_(status == RequestStatus.CANCELLED, HelpRequest.cancelled_late.is_(True)), 1),
+                      else_=0)).label("cancelled_late"),
+        func.sum(case((and_(status == RequestStatus.CANCELLED, HelpRequest.cancelled_late.is_(False)), 1),
+                      else_=0)).label("cancelled_in_time"),
+    ).where(_requests_in(scope)).group_by(month).order_by(month))
+    found = {row.month: row._asdict() for row in rows}
+    empty = {"requests": 0, "filled": 0, "unfilled": 0, "cancelled_late": 0, "cancelled_in_time": 0}
+    return [{**empty, **found.get(first.isoformat()[:7], {}), "month": first}
+            for first, _start, _end in scope.period.months(scope.zone)]
+
+
+def unfilled_by_reason(session: Session, scope: Scope) -> list[dict]:
+    rows = session.execute(select(HelpRequest.unfilled_reason.label("reason"), func.count().label("requests"))
+                           .where(_requests_in(scope), HelpRequest.status == RequestStatus.UNFILLED)
+                           .group_by(HelpRequest.unfilled_reason).order_by(func.count().desc()))
+    return [row._asdict() for row in rows]
+
+
+DIMENSIONS = ("language", "agency_type", "agency", "municipality", "topic", "mode", "urgent")
+
+
+def _dimension(name: str):
+    """The column a figure is broken down by, and the joins it needs."""
+    if name == "language":
+        return HelpRequest.language, []
+    if name == "agency_type":
+        return Agency.type, [(Agency, Agency.id == HelpRequest.agency_id)]
+    if name == "agency":
+        return Agency.name, [(Agency, Agency.id == HelpRequest.agency_id)]
+    if name == "municipality":
+        return func.coalesce(Municipality.name, ""), [(Municipality, Municipality.id == HelpRequest.municipality_id)]
+    if name == "topic":
+        return HelpRequest.topic, []
+    if name == "mode":
+        return HelpRequest.mode, []
+    if name == "urgent":
+        return HelpRequest.is_urgent, []
+    raise ValueError(name)
+
+
+def _joined(query, joins):
+    for model, on in joins:
+        query = query.outerjoin(model, on)
+    return query
+
+
+def fill_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
+    """Per value of ``dimension``: requests (not cancelled), filled, and hours from filing to the confirmed
+    volunteer, median and 90th percentile (nearest rank)."""
+    key, joins = _dimension(dimension)
+    counted = _joined(select(
+        key.label("key"), func.count().label("requests"),
+        func.sum(case((HelpRequest.status.in_(FILLED), 1), else_=0)).label("filled"),
+    ).select_from(HelpRequest), joins).where(_requests_in(scope), HelpRequest.status != RequestStatus.CANCELLED)
+    counts = {row.key: row._asdict() for row in session.execute(counted.group_by(key))}
+
+    seconds = SecondsBetween(Assignment.confirmed_at, HelpRequest.created_at)
+    filled = _joined(select(key.label("key"), seconds.label("seconds")).select_from(HelpRequest).join(
+        Assignment, and_(Assignment.request_id == HelpRequest.id, Assignment.status.in_(LIVE))), joins).where(
+        _requests_in(scope), HelpRequest.status.in_(FILLED)).subquery()
+    ranked = select(filled.c.key, filled.c.seconds,
+                    func.row_number().over(partition_by=filled.c.key, order_by=filled.c.seconds).label("rank"),
+                    func.count().over(partition_by=filled.c.key).label("n")).subquery()
+
+    def nearest(percent: int):  # the value at rank ceil(percent/100 * n), in integer arithmetic on both databases
+        wanted = (percent * ranked.c.n + 99) // 100
+        return func.max(case((ranked.c.rank == wanted, ranked.c.seconds)))
+
+    times = {row.key: row for row in session.execute(
+        select(ranked.c.key, nearest(50).label("median"), nearest(90).label("p90")).group_by(ranked.c.key))}
+    out = []
+    for value, row in counts.items():
+        timing = times.get(value)
+        out.append({"key": value, "requests": row["requests"], "filled": row["filled"] or 0,
+                    "median_hours": timing.median / 3600 if timing and timing.median is not None else None,
+                    "p90_hours": timing.p90 / 3600 if timing and timing.p90 is not None else None})
+    return sorted(out, key=lambda r: (-r["requests"], str(r["key"])))
+
+
+def unmet_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
+    key, joins = _dimension(dimension)
+    query = _joined(select(key.label("key"), func.count().label("unfilled")).select_from(HelpRequest), joins).where(
+        _requests_in(scope), HelpRequest.status == RequestStatus.UNFILLED).group_by(key)
+    return sorted((row._asdict() for row in session.execute(query)), key=lambda r: (-r["unfilled"], str(r["key"])))
+
+
+def _active_volunteers(scope: Scope):
+    return and_(User.role == Role.VOLUNTEER, User.status == UserStatus.ACTIVE, User.office_id.in_(scope.office_ids))
+
+
+def short_supply(session: Session, scope: Scope) -> list[dict]:
+    """Per language asked for: requests (not cancelled), how many were not filled, and the active volunteers
+    who speak it; most requests per volunteer first (where recruiting helps most)."""
+    demand = {row.language: row for row in session.execute(select(
+        HelpRequest.language, func.count().label("requests"),
+        func.sum(case((HelpRequest.status == RequestStatus.UNFILLED, 1), else_=0)).label("unfilled"))
+        .where(_requests_in(scope), HelpRequest.status != RequestStatus.CANCELLED).group_by(HelpRequest.language))}
+    speakers = dict(session.execute(select(VolunteerLanguage.language, func.count(func.distinct(User.id)))
+                                    .join(User, User.id == VolunteerLanguage.volunteer_id)
+                                    .where(_active_volunteers(scope), VolunteerLanguage.language.in_(demand))
+                                    .group_by(VolunteerLanguage.language)).all())
+    rows = [{"key": language, "requests": row.requests, "unfilled": row.unfilled or 0,
+             "volunteers": speakers.get(language, 0)} for language, row in demand.items()]
+    # Languages nobody in the pool speaks first (most requests first), then most requests per volunteer.
+    return sorted(rows, key=lambda r: (r["volunteers"] > 0,
+                                       -(r["requests"] / r["volunteers"] if r["volunteers"] else r["requests"]),
+                                       r["key"]))
+
+
+def _records_in(scope: Scope):
+    start, end = scope.bounds
+    return and_(AssignmentRecord.office_id.in_(scope.office_ids), AssignmentRecord.starts_at >= start,
+                AssignmentRecord.starts_at < end, AssignmentRecord.status.in_(PAYABLE))
+
+
+HOURS_DIMENSIONS = ("programme", "language", "agency_type", "municipality")
+
+
+def hours_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
+    """Per value: assignments recorded (confirmed), hours worked (taken place), and the amounts approved."""
+    if dimension == "programme":
+        key, joins = func.coalesce(Programme.name, ""), [(Programme, Programme.id == AssignmentRecord.programme_id)]
+    else:
+        key, joins = _dimension(dimension)
+    worked = case((AssignmentRecord.outcome == RecordOutcome.TOOK_PLACE,
+                   SecondsBetween(AssignmentRecord.ends_at, AssignmentRecord.starts_at)), else_=0)
+    query = (select(key.label("key"), func.count().label("assignments"), func.sum(worked).label("seconds"),
+                    func.sum(AssignmentRecord.amount).label("amount"))
+             .select_from(AssignmentRecord)
+             .join(Assignment, Assignment.id == AssignmentRecord.assignment_id)
+             .join(HelpRequest, HelpRequest.id == Assignment.request_id))
+    query = _joined(query, joins).where(_records_in(scope)).group_by(key)
+    rows = [{"key": row.key, "assignments": row.assignments, "hours": (row.seconds or 0) / 3600,
+             "amount": row.amount} for row in session.execute(query)]
+    return sorted(rows, key=lambda r: (-r["hours"], str(r["key"])))
+
+
+def volunteers_summary(session: Session, scope: Scope) -> dict:
+    """Active (now), new in the period, paused (now)."""
+    start, end = scope.bounds
+    row = session.execute(select(
+        func.sum(case((User.status == UserStatus.ACTIVE, 1), else_=0)).label("active"),
+        func.sum(case((and_(User.created_at >= start, User.created_at < end), 1), else_=0)).label("new"),
+        func.sum(case((and_(User.status == UserStatus.ACTIVE, VolunteerProfile.is_paused.is_(True)), 1),
+                      else_=0)).label("paused"),
+    ).select_from(User).join(VolunteerProfile, VolunteerProfile.user_id == User.id).where(
+        User.role == Role.VOLUNTEER, User.office_id.in_(scope.office_ids))).one()
+    return {"active": row.active or 0, "new": row.new or 0, "paused": row.paused or 0}
+
+
+def volunteers_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
+    """Active volunteers per language they speak, per role, or per municipality."""
+    base = select().select_from(User).join(VolunteerProfile, VolunteerProfile.user_id == User.id)
+    if dimension == "language":
+        query = (select(VolunteerLanguage.language.label("key"), func.count(func.distinct(User.id)).label("volunteers"))
+                 .join(User, User.id == VolunteerLanguage.volunteer_id).where(_active_volunteers(scope))
+                 .group_by(VolunteerLanguage.language))
+    elif dimension == "municipality":
+        key = func.coalesce(Municipality.name, "")
+        query = (select(key.label("key"), func.count().label("volunteers")).select_from(User)
+                 .join(VolunteerProfile, VolunteerProfile.user_id == User.id)
+                 .outerjoin(Municipality, Municipality.id == VolunteerProfile.municipality_id)
+                 .where(_active_volunteers(scope)).group_by(key))
+    elif dimension == "role":
+        row = session.execute(base.add_columns(
+            func.sum(case((VolunteerProfile.is_guide.is_(True), 1), else_=0)).label("guide"),
+            func.sum(case((VolunteerProfile.is_interpreter.is_(True), 1), else_=0)).label("interpreter"))
+            .where(_active_volunteers(scope))).one()
+        return [{"key": "guide", "volunteers": row.guide or 0}, {"key": "interpreter", "volunteers": row.interpreter or 0}]
+    else:
+        raise ValueError(dimension)
+    return sorted((row._asdict() for row in session.execute(query)), key=lambda r: (-r["volunteers"], str(r["key"])))
+
+
+__all__ = ["DIMENSIONS", "HOURS_DIMENSIONS", "Scope", "fill_by", "hours_by", "requests_by_month", "short_supply",
+           "unfilled_by_reason", "unmet_by", "volunteers_by", "volunteers_summary"]

@@ -1,0 +1,188 @@
+"""The report's sections: figures from ``queries`` with their labels, as tables and charts; suppression for
+reports that leave the office."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from flask_babel import format_date
+from sqlalchemy.orm import Session
+
+from lotsen import languages as catalogue
+from lotsen.i18n import _, _l
+from lotsen.offices.models import AgencyType
+from lotsen.reports import queries
+from lotsen.requests.lifecycle import UnfilledReason
+from lotsen.requests.models import RequestKind
+from lotsen.volunteers.models import Mode, Topic
+
+THRESHOLD = 5  # for publication: counts from 1 to 4 are shown as "fewer than 5"
+
+
+class Suppressed:
+    """A count too small to publish (it could single out a person)."""
+
+    def __str__(self) -> str:
+        return _("fewer than %(n)d", n=THRESHOLD)
+
+
+SUPPRESSED = Suppressed()
+
+
+@dataclass
+class Column:
+    key: str
+    title: object
+    kind: str = "count"  # count, label, hours, percent, money, ratio
+
+
+@dataclass
+class Table:
+    key: str
+    title: object
+    columns: list[Column]
+    rows: list[dict]
+    chart: tuple[str, ...] = ()  # the columns the chart shows (the first column labels the bars)
+    note: object = ""
+    stacked: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def _label(dimension: str, value) -> str:
+    if value in (None, ""):
+        return str(_("not given"))
+    if dimension == "language":
+        return catalogue.name(value)
+    if dimension == "agency_type":
+        return AgencyType(value).title
+    if dimension == "topic":
+        return Topic(value).title
+    if dimension == "mode":
+        return Mode(value).title
+    if dimension == "urgent":
+        return str(_("Urgent") if value else _("Planned"))
+    if dimension == "reason":
+        return UnfilledReason(value).title
+    if dimension == "role":
+        return RequestKind(value).title
+    return str(value)
+
+
+DIMENSION_TITLES = {
+    "language": _l("Language"), "agency_type": _l("Agency type"), "agency": _l("Agency"),
+    "municipality": _l("Municipality"), "topic": _l("Topic"), "mode": _l("How"), "urgent": _l("Urgent or planned"),
+    "programme": _l("Programme"), "role": _l("Role"),
+}
+
+
+def build(session: Session, scope: queries.Scope, *, publish: bool) -> list[Table]:
+    tables = []
+    months = queries.requests_by_month(session, scope)
+    for row in months:
+        row["label"] = format_date(row["month"], "LLLL yyyy")
+    tables.append(Table("requests", _l("Requests by month"), [
+        Column("label", _l("Month"), "label"), Column("requests", _l("Requests")), Column("filled", _l("Filled")),
+        Column("unfilled", _l("Not filled")), Column("cancelled_late", _l("Cancelled late")),
+        Column("cancelled_in_time", _l("Cancelled in time"))], months,
+        chart=("label", "filled", "unfilled", "cancelled_late", "cancelled_in_time"), stacked=True,
+        note=_l("Counted by the day of the appointment.")))
+    reasons = queries.unfilled_by_reason(session, scope)
+    for row in reasons:
+        row["label"] = _label("reason", row["reason"])
+    tables.append(Table("unfilled", _l("Not filled, by reason"), [
+        Column("label", _l("Reason"), "label"), Column("requests", _l("Requests"))], reasons,
+        chart=("label", "requests")))
+    for dimension in queries.DIMENSIONS:
+        rows = queries.fill_by(session, scope, dimension)
+        for row in rows:
+            row["label"] = _label(dimension, row["key"])
+            row["rate"] = row["filled"] / row["requests"] if row["requests"] else None
+        tables.append(Table(f"fill_{dimension}", _l("Fill rate and time to fill by %(what)s",
+                                                     what=DIMENSION_TITLES[dimension]), [
+            Column("label", DIMENSION_TITLES[dimension], "label"), Column("requests", _l("Requests")),
+            Column("filled", _l("Filled")), Column("rate", _l("Fill rate"), "percent"),
+            Column("median_hours", _l("Hours to fill, median"), "hours"),
+            Column("p90_hours", _l("Hours to fill, 90 % within"), "hours")], rows,
+            chart=("label", "rate") if dimension in ("language", "agency_type") else (),
+            note=_l("Cancelled requests are not counted. Time to fill: from filing to the confirmed volunteer.")))
+    for dimension in ("language", "municipality"):
+        rows = queries.unmet_by(session, scope, dimension)
+        for row in rows:
+            row["label"] = _label(dimension, row["key"])
+        tables.append(Table(f"unmet_{dimension}", _l("Not filled, by %(what)s", what=DIMENSION_TITLES[dimension]),
+                            [Column("label", DIMENSION_TITLES[dimension], "label"),
+                             Column("unfilled", _l("Not filled"))], rows, chart=("label", "unfilled")))
+    supply = queries.short_supply(session, scope)
+    for row in supply:
+        row["label"] = _label("language", row["key"])
+        row["per_volunteer"] = row["requests"] / row["volunteers"] if row["volunteers"] else None
+    tables.append(Table("short_supply", _l("Languages in short supply"), [
+        Column("label", _l("Language"), "label"), Column("requests", _l("Requests")),
+        Column("unfilled", _l("Not filled")), Column("volunteers", _l("Active volunteers who speak it")),
+        Column("per_volunteer", _l("Requests per volunteer"), "ratio")], supply, chart=("label", "per_volunteer"),
+        note=_l("Most requests per volunteer first: where recruiting helps most.")))
+    for dimension in queries.HOURS_DIMENSIONS:
+        rows = queries.hours_by(session, scope, dimension)
+        for row in rows:
+            row["label"] = _label(dimension, row["key"])
+        tables.append(Table(f"hours_{dimension}", _l("Hours and allowances by %(what)s",
+                                                      what=DIMENSION_TITLES[dimension]), [
+            Column("label", DIMENSION_TITLES[dimension], "label"), Column("assignments", _l("Assignments")),
+            Column("hours", _l("Hours"), "hours"), Column("amount", _l("Allowances approved"), "money")], rows,
+            chart=("label", "hours") if dimension in ("programme", "language") else (),
+            note=_l("Records confirmed by the agency or decided by the office; amounts once a statement is "
+                    "approved.")))
+    summary = queries.volunteers_summary(session, scope)
+    tables.append(Table("volunteers", _l("Volunteers"), [
+        Column("label", _l("Volunteers"), "label"), Column("volunteers", _l("Number"))], [
+        {"label": str(_("Active now")), "volunteers": summary["active"]},
+        {"label": str(_("New in the period")), "volunteers": summary["new"]},
+        {"label": str(_("Paused now")), "volunteers": summary["paused"]}]))
+    for dimension in ("language", "role", "municipality"):
+        rows = queries.volunteers_by(session, scope, dimension)
+        for row in rows:
+            row["label"] = _label(dimension, row["key"])
+        tables.append(Table(f"volunteers_{dimension}", _l("Active volunteers by %(what)s",
+                                                          what=DIMENSION_TITLES[dimension]), [
+            Column("label", DIMENSION_TITLES[dimension], "label"), Column("volunteers", _l("Volunteers"))], rows,
+            chart=("label", "volunteers") if dimension == "language" else ()))
+    if publish:
+        for table in tables:
+            suppress(table)
+    return tables
+
+
+# A row's figures that are derived from its counts, and the counts they would give away.
+DERIVED = {"rate": ("requests", "filled"), "median_hours": ("filled",), "p90_hours": ("filled",),
+           "per_volunteer": ("requests", "volunteers"), "hours": ("assignments",), "amount": ("assignments",)}
+
+
+def suppress(table: Table, threshold: int = THRESHOLD) -> None:
+    """Counts from 1 to ``threshold - 1`` become "fewer than …", and what is derived from them disappears, so
+    that no cell of a published report can point to a person."""
+    counts = [c.key for c in table.columns if c.kind == "count"]
+    for row in table.rows:
+        small = {key for key in counts if isinstance(row.get(key), int) and 0 < row[key] < threshold}
+        for key in small:
+            row[key] = SUPPRESSED
+        for derived, bases in DERIVED.items():
+            if derived in row and small.intersection(bases):
+                row[derived] = None
+
+
+def plain(value, kind: str):
+    """A cell for CSV: numbers as numbers, suppressed counts as their text."""
+    if value is None:
+        return ""
+    if isinstance(value, Suppressed):
+        return str(value)
+    if kind == "hours":
+        return f"{value:.1f}"
+    if kind == "percent":
+        return f"{value * 100:.0f}"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    if kind == "money":
+        return f"{Decimal(value):.2f}"
+    return value

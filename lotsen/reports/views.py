@@ -1,0 +1,122 @@
+"""The report page: a period, the sections with their charts and tables, and each section as CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from lotsen import clock, db
+from lotsen.audit.services import record
+from lotsen.auth.models import Role
+from lotsen.auth.permissions import coordinates
+from lotsen.i18n import _
+from lotsen.offices.models import Office
+from lotsen.reports import charts, period, queries, sections
+from lotsen.spreadsheets import csv_text
+from lotsen.web import roles_required, writes
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+KINDS = ("month", "quarter", "year", "range")
+LONGEST = dt.timedelta(days=5 * 366)
+
+
+def _int(name: str, low: int, high: int, default: int) -> int:
+    raw = request.args.get(name, "")
+    return int(raw) if raw.isdigit() and low <= int(raw) <= high else default
+
+
+def _date(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def chosen_period() -> tuple[str, period.Period, str]:
+    """The period the arguments ask for (the current year by default), and what was wrong with them, if anything."""
+    today = clock.today()
+    kind = request.args.get("period", "year")
+    kind = kind if kind in KINDS else "year"
+    year = _int("year", 2000, 2200, today.year)
+    if kind == "month":
+        return kind, period.month(year, _int("number", 1, 12, today.month)), ""
+    if kind == "quarter":
+        return kind, period.quarter(year, _int("number", 1, 4, (today.month - 1) // 3 + 1)), ""
+    if kind == "range":
+        start, last = _date("from"), _date("to")
+        if start is None or last is None or not 2000 <= start.year <= 2200 or not 2000 <= last.year <= 2200:
+            return kind, period.year(year), str(_("Please give both days of the range."))
+        if last < start:
+            return kind, period.year(year), str(_("The range ends before it begins."))
+        chosen = period.Period(start, last + dt.timedelta(days=1))
+        if chosen.end - chosen.start > LONGEST:
+            return kind, period.year(year), str(_("A range covers at most five years."))
+        return kind, chosen, ""
+    return kind, period.year(year), ""
+
+
+def _offices() -> tuple[list[Office], tuple[int, ...], str]:
+    """The offices the report covers: the coordinator's own; an admin's choice of one, or all."""
+    session = db.session()
+    if current_user.is_admin:
+        everything = list(session.scalars(select(Office).order_by(Office.name)))
+        wanted = request.args.get("office_id", "all")
+        if wanted.isdigit() and any(o.id == int(wanted) for o in everything):
+            return everything, (int(wanted),), wanted
+        return everything, tuple(o.id for o in everything), "all"
+    if current_user.office_id is None or not coordinates(current_user, current_user.office_id):
+        abort(404)
+    return [current_user.office], (current_user.office_id,), str(current_user.office_id)
+
+
+def _build():
+    kind, chosen, problem = chosen_period()
+    offices, office_ids, office_choice = _offices()
+    publish = request.args.get("publish") == "1"
+    scope = queries.Scope(office_ids, chosen, clock.zone())
+    return kind, chosen, problem, offices, office_choice, publish, sections.build(db.session(), scope,
+                                                                                   publish=publish)
+
+
+@bp.route("/")
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+def report_page():
+    kind, chosen, problem, offices, office_choice, publish, tables = _build()
+    return render_template("reports/report.html", kind=kind, period=chosen, problem=problem, offices=offices,
+                           office_choice=office_choice, publish=publish, tables=tables, today=clock.today(),
+                           describe=charts.describe, plain=sections.plain, query=request.args.to_dict())
+
+
+def _table(key: str) -> sections.Table:
+    *_rest, tables = _build()
+    found = next((t for t in tables if t.key == key), None)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/<key>.csv")
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+@writes
+def section_csv(key: str):
+    table = _table(key)
+    record(db.session(), "report.exported", actor=current_user, office_id=current_user.office_id,
+           details={"section": key, "args": request.args.to_dict()})
+    rows = [[str(c.title) for c in table.columns]] + [
+        [sections.plain(row.get(c.key), c.kind) for c in table.columns] for row in table.rows]
+    return Response(csv_text(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{key}.csv"'})
+
+
+@bp.route("/<key>.svg")
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+def section_chart(key: str):
+    table = _table(key)
+    if not table.chart:
+        abort(404)
+    # The chart's own style sheet is inside the SVG; it holds no script.
+    return Response(charts.svg(table), mimetype="image/svg+xml",
+                    headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})

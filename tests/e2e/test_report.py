@@ -1,0 +1,36 @@
+"""In the browser: a coordinator opens the report, switches the period, and downloads a section."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from lotsen.auth.models import Role
+from tests.e2e.test_offer_path import _sign_in
+from tests.integration.test_reports import world  # noqa: F401
+
+pytestmark = pytest.mark.now(dt.datetime(2027, 5, 3, 9, 0, tzinfo=dt.timezone.utc))
+
+
+def test_the_report_switches_period_and_downloads(page: Page, session, world, make_user, tmp_path):  # noqa: F811
+    coordinator = make_user(Role.COORDINATOR, office=world["office"], locale="en")
+    _sign_in(page, coordinator.email)
+    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Reports").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Report Jan 1, 2027 – Dec 31, 2027")
+    page.get_by_role("combobox", name="Period").select_option("quarter")
+    page.get_by_label("Month or quarter (number)").fill("1")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Report Jan 1, 2027 – Mar 31, 2027")
+    months = page.get_by_role("region", name="Requests by month")
+    expect(months.get_by_role("row").filter(has_text="March 2027")).to_contain_text("7")
+    expect(months.get_by_role("img")).to_have_attribute("alt", "Requests by month: Filled, Not filled, Cancelled "
+                                                        "late, Cancelled in time (Month)")
+    chart = months.get_by_role("img").element_handle()
+    page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=chart)  # the SVG was drawn
+    with page.expect_download() as download:
+        months.get_by_role("link", name="This section as CSV").click()
+    saved = tmp_path / "requests.csv"
+    download.value.save_as(saved)
+    assert saved.read_text(encoding="utf-8-sig").splitlines()[3] == "March 2027;7;2;2;1;1"
