@@ -103,6 +103,8 @@ SETTINGS: list[Setting] = [
             _l("Can stay empty for German accounts.")),
     Setting("agency_sheets", Section.ALLOWANCE, "bool", False, _l("Charge agencies"),
             _l("Monthly sheets of each agency's confirmed assignments with amounts.")),
+    Setting("allowance_budget", Section.ALLOWANCE, "int", 0, _l("Budget for allowances per year"),
+            _l("The reports show how much of it a period used; 0: no budget."), 0, 10_000_000, unit="EUR"),
     Setting("record_confirm_days", Section.ALLOWANCE, "int", 14, _l("Agencies confirm assignment records within"),
             _l("After this the office decides on records the agency has not answered."), 1, 90, unit=_l("days")),
     Setting("certificate_valid_years", Section.VOLUNTEERS, "int", 5, _l("Certificate of conduct valid for"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, select
@@ -22,7 +23,7 @@ from lotsen.assignments.models import Assignment
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.billing.lifecycle import RecordStatus
 from lotsen.billing.models import AssignmentRecord, Programme, RecordOutcome
-from lotsen.offices.models import Agency, Municipality
+from lotsen.offices.models import Agency, Municipality, Office
 from lotsen.reports.period import Period
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
@@ -65,7 +66,7 @@ class Scope:
         return self.period.bounds(self.zone)
 
 
-def _requests_in(scope: Scope):
+def requests_in(scope: Scope):
     start, end = scope.bounds
     return and_(HelpRequest.office_id.in_(scope.office_ids), HelpRequest.starts_at >= start,
                 HelpRequest.starts_at < end)
@@ -88,7 +89,7 @@ def requests_by_month(session: Session, scope: Scope) -> list[dict]:
                       else_=0)).label("cancelled_late"),
         func.sum(case((and_(status == RequestStatus.CANCELLED, HelpRequest.cancelled_late.is_(False)), 1),
                       else_=0)).label("cancelled_in_time"),
-    ).where(_requests_in(scope)).group_by(month).order_by(month))
+    ).where(requests_in(scope)).group_by(month).order_by(month))
     found = {row.month: row._asdict() for row in rows}
     empty = {"requests": 0, "filled": 0, "unfilled": 0, "cancelled_late": 0, "cancelled_in_time": 0}
     return [{**empty, **found.get(first.isoformat()[:7], {}), "month": first}
@@ -97,7 +98,7 @@ def requests_by_month(session: Session, scope: Scope) -> list[dict]:
 
 def unfilled_by_reason(session: Session, scope: Scope) -> list[dict]:
     rows = session.execute(select(HelpRequest.unfilled_reason.label("reason"), func.count().label("requests"))
-                           .where(_requests_in(scope), HelpRequest.status == RequestStatus.UNFILLED)
+                           .where(requests_in(scope), HelpRequest.status == RequestStatus.UNFILLED)
                            .group_by(HelpRequest.unfilled_reason).order_by(func.count().desc()))
     return [row._asdict() for row in rows]
 
@@ -132,41 +133,44 @@ def _joined(query, joins):
 
 def fill_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
     """Per value of ``dimension``: requests (not cancelled), filled, and hours from filing to the confirmed
-    volunteer, median and 90th percentile (nearest rank)."""
+    volunteer, median and 90th percentile (nearest rank: the smallest value at or above that share)."""
     key, joins = _dimension(dimension)
-    counted = _joined(select(
-        key.label("key"), func.count().label("requests"),
-        func.sum(case((HelpRequest.status.in_(FILLED), 1), else_=0)).label("filled"),
-    ).select_from(HelpRequest), joins).where(_requests_in(scope), HelpRequest.status != RequestStatus.CANCELLED)
-    counts = {row.key: row._asdict() for row in session.execute(counted.group_by(key))}
-
     seconds = SecondsBetween(Assignment.confirmed_at, HelpRequest.created_at)
-    filled = _joined(select(key.label("key"), seconds.label("seconds")).select_from(HelpRequest).join(
+    rows = _joined(select(key.label("key"), HelpRequest.status.in_(FILLED).label("filled"),
+                          seconds.label("seconds")).select_from(HelpRequest).outerjoin(
         Assignment, and_(Assignment.request_id == HelpRequest.id, Assignment.status.in_(LIVE))), joins).where(
-        _requests_in(scope), HelpRequest.status.in_(FILLED)).subquery()
-    ranked = select(filled.c.key, filled.c.seconds,
-                    func.row_number().over(partition_by=filled.c.key, order_by=filled.c.seconds).label("rank"),
-                    func.count().over(partition_by=filled.c.key).label("n")).subquery()
+        requests_in(scope), HelpRequest.status != RequestStatus.CANCELLED).subquery()
+    filled = case((rows.c.filled, 1), else_=0)
+    if session.get_bind().dialect.name == "postgresql":
+        # Ordered-set aggregates: one pass; percentile_disc is the nearest rank, and skips the unfilled (NULL).
+        figures = select(rows.c.key, func.count().label("requests"), func.sum(filled).label("filled"),
+                         func.percentile_disc(0.5).within_group(rows.c.seconds).label("median"),
+                         func.percentile_disc(0.9).within_group(rows.c.seconds).label("p90")).group_by(rows.c.key)
+    else:
+        # The same by rank over a window (SQLite has no ordered-set aggregates).
+        ranked = select(rows.c.key, rows.c.filled, rows.c.seconds,
+                        func.count(rows.c.seconds).over(partition_by=rows.c.key).label("n"),
+                        func.row_number().over(partition_by=rows.c.key,
+                                               order_by=(rows.c.seconds.is_(None), rows.c.seconds)).label("rank")
+                        ).subquery()
 
-    def nearest(percent: int):  # the value at rank ceil(percent/100 * n), in integer arithmetic on both databases
-        wanted = (percent * ranked.c.n + 99) // 100
-        return func.max(case((ranked.c.rank == wanted, ranked.c.seconds)))
+        def nearest(percent: int):
+            wanted = (percent * ranked.c.n + 99) // 100
+            return func.max(case((and_(ranked.c.seconds.is_not(None), ranked.c.rank == wanted), ranked.c.seconds)))
 
-    times = {row.key: row for row in session.execute(
-        select(ranked.c.key, nearest(50).label("median"), nearest(90).label("p90")).group_by(ranked.c.key))}
-    out = []
-    for value, row in counts.items():
-        timing = times.get(value)
-        out.append({"key": value, "requests": row["requests"], "filled": row["filled"] or 0,
-                    "median_hours": timing.median / 3600 if timing and timing.median is not None else None,
-                    "p90_hours": timing.p90 / 3600 if timing and timing.p90 is not None else None})
+        figures = select(ranked.c.key, func.count().label("requests"),
+                         func.sum(case((ranked.c.filled, 1), else_=0)).label("filled"),
+                         nearest(50).label("median"), nearest(90).label("p90")).group_by(ranked.c.key)
+    out = [{"key": row.key, "requests": row.requests, "filled": row.filled or 0,
+            "median_hours": row.median / 3600 if row.median is not None else None,
+            "p90_hours": row.p90 / 3600 if row.p90 is not None else None} for row in session.execute(figures)]
     return sorted(out, key=lambda r: (-r["requests"], str(r["key"])))
 
 
 def unmet_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
     key, joins = _dimension(dimension)
     query = _joined(select(key.label("key"), func.count().label("unfilled")).select_from(HelpRequest), joins).where(
-        _requests_in(scope), HelpRequest.status == RequestStatus.UNFILLED).group_by(key)
+        requests_in(scope), HelpRequest.status == RequestStatus.UNFILLED).group_by(key)
     return sorted((row._asdict() for row in session.execute(query)), key=lambda r: (-r["unfilled"], str(r["key"])))
 
 
@@ -180,7 +184,7 @@ def short_supply(session: Session, scope: Scope) -> list[dict]:
     demand = {row.language: row for row in session.execute(select(
         HelpRequest.language, func.count().label("requests"),
         func.sum(case((HelpRequest.status == RequestStatus.UNFILLED, 1), else_=0)).label("unfilled"))
-        .where(_requests_in(scope), HelpRequest.status != RequestStatus.CANCELLED).group_by(HelpRequest.language))}
+        .where(requests_in(scope), HelpRequest.status != RequestStatus.CANCELLED).group_by(HelpRequest.language))}
     speakers = dict(session.execute(select(VolunteerLanguage.language, func.count(func.distinct(User.id)))
                                     .join(User, User.id == VolunteerLanguage.volunteer_id)
                                     .where(_active_volunteers(scope), VolunteerLanguage.language.in_(demand))
@@ -193,7 +197,7 @@ def short_supply(session: Session, scope: Scope) -> list[dict]:
                                        r["key"]))
 
 
-def _records_in(scope: Scope):
+def records_in(scope: Scope):
     start, end = scope.bounds
     return and_(AssignmentRecord.office_id.in_(scope.office_ids), AssignmentRecord.starts_at >= start,
                 AssignmentRecord.starts_at < end, AssignmentRecord.status.in_(PAYABLE))
@@ -215,7 +219,7 @@ def hours_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
              .select_from(AssignmentRecord)
              .join(Assignment, Assignment.id == AssignmentRecord.assignment_id)
              .join(HelpRequest, HelpRequest.id == Assignment.request_id))
-    query = _joined(query, joins).where(_records_in(scope)).group_by(key)
+    query = _joined(query, joins).where(records_in(scope)).group_by(key)
     rows = [{"key": row.key, "assignments": row.assignments, "hours": (row.seconds or 0) / 3600,
              "amount": row.amount} for row in session.execute(query)]
     return sorted(rows, key=lambda r: (-r["hours"], str(r["key"])))
@@ -258,5 +262,62 @@ def volunteers_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
     return sorted((row._asdict() for row in session.execute(query)), key=lambda r: (-r["volunteers"], str(r["key"])))
 
 
-__all__ = ["DIMENSIONS", "HOURS_DIMENSIONS", "Scope", "fill_by", "hours_by", "requests_by_month", "short_supply",
+__all__ = ["DIMENSIONS", "HOURS_DIMENSIONS", "Scope", "amount_used", "assignments_per_client", "by_office", "fill_by",
+           "hours_per_volunteer", "hours_by", "requests_by_month", "short_supply",
            "unfilled_by_reason", "unmet_by", "volunteers_by", "volunteers_summary"]
+
+
+def by_office(session: Session, scope: Scope) -> list[dict]:
+    """The main figures of each office side by side (an instance that serves a whole Land)."""
+    requests = {row.office_id: row for row in session.execute(select(
+        HelpRequest.office_id, func.count().label("requests"),
+        func.sum(case((HelpRequest.status.in_(FILLED), 1), else_=0)).label("filled"),
+        func.sum(case((HelpRequest.status == RequestStatus.UNFILLED, 1), else_=0)).label("unfilled"))
+        .where(requests_in(scope), HelpRequest.status != RequestStatus.CANCELLED).group_by(HelpRequest.office_id))}
+    worked = case((AssignmentRecord.outcome == RecordOutcome.TOOK_PLACE,
+                   SecondsBetween(AssignmentRecord.ends_at, AssignmentRecord.starts_at)), else_=0)
+    hours = {row.office_id: row for row in session.execute(select(
+        AssignmentRecord.office_id, func.sum(worked).label("seconds"), func.sum(AssignmentRecord.amount).label("amount"))
+        .where(records_in(scope)).group_by(AssignmentRecord.office_id))}
+    active = dict(session.execute(select(User.office_id, func.count()).where(_active_volunteers(scope))
+                                  .group_by(User.office_id)).all())
+    names = dict(session.execute(select(Office.id, Office.name).where(Office.id.in_(scope.office_ids))).all())
+    rows = []
+    for office_id in scope.office_ids:
+        counted, paid = requests.get(office_id), hours.get(office_id)
+        rows.append({"key": names.get(office_id, ""), "requests": counted.requests if counted else 0,
+                     "filled": (counted.filled or 0) if counted else 0,
+                     "unfilled": (counted.unfilled or 0) if counted else 0,
+                     "hours": (paid.seconds or 0) / 3600 if paid else 0.0, "amount": paid.amount if paid else None,
+                     "volunteers": active.get(office_id, 0)})
+    return sorted(rows, key=lambda r: str(r["key"]))
+
+
+def hours_per_volunteer(session: Session, scope: Scope, programme_id: int) -> list[dict]:
+    """Per volunteer of a programme: assignments, hours worked and hours paid (approved) in the period."""
+    worked = case((AssignmentRecord.outcome == RecordOutcome.TOOK_PLACE,
+                   SecondsBetween(AssignmentRecord.ends_at, AssignmentRecord.starts_at)), else_=0)
+    rows = session.execute(select(
+        User.id, User.name, func.count().label("assignments"), func.sum(worked).label("seconds"),
+        func.sum(AssignmentRecord.paid_minutes).label("paid_minutes"))
+        .join(User, User.id == AssignmentRecord.volunteer_id)
+        .where(records_in(scope), AssignmentRecord.programme_id == programme_id)
+        .group_by(User.id, User.name))
+    out = [{"key": row.name, "volunteer_id": row.id, "assignments": row.assignments,
+            "hours": (row.seconds or 0) / 3600, "paid_hours": (row.paid_minutes or 0) / 60} for row in rows]
+    return sorted(out, key=lambda r: (-r["hours"], str(r["key"])))
+
+
+def assignments_per_client(session: Session, scope: Scope, programme_id: int) -> dict[int, int]:
+    """How many clients (case numbers) had 1, 2, 3 … assignments of a programme in the period."""
+    per_client = (select(AssignmentRecord.client_key, func.count().label("n"))
+                  .where(records_in(scope), AssignmentRecord.programme_id == programme_id,
+                         AssignmentRecord.client_key != "")
+                  .group_by(AssignmentRecord.client_key).subquery())
+    return dict(session.execute(select(per_client.c.n, func.count()).group_by(per_client.c.n)
+                                .order_by(per_client.c.n)).all())
+
+
+def amount_used(session: Session, scope: Scope) -> Decimal:
+    total = session.scalar(select(func.coalesce(func.sum(AssignmentRecord.amount), 0)).where(records_in(scope)))
+    return Decimal(total or 0)

@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask_babel import format_date
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lotsen import languages as catalogue
-from lotsen.i18n import _, _l
-from lotsen.offices.models import AgencyType
+from lotsen.billing.models import Programme
+from lotsen.i18n import _, _l, ngettext
+from lotsen.offices import settings as office_settings
+from lotsen.offices.models import AgencyType, Office
 from lotsen.reports import queries
 from lotsen.requests.lifecycle import UnfilledReason
 from lotsen.requests.models import RequestKind
@@ -147,14 +150,75 @@ def build(session: Session, scope: queries.Scope, *, publish: bool) -> list[Tabl
                                                           what=DIMENSION_TITLES[dimension]), [
             Column("label", DIMENSION_TITLES[dimension], "label"), Column("volunteers", _l("Volunteers"))], rows,
             chart=("label", "volunteers") if dimension == "language" else ()))
+    tables += _funders(session, scope, publish=publish)
+    if len(scope.office_ids) > 1:
+        offices = queries.by_office(session, scope)
+        for row in offices:
+            row["label"] = row["key"]
+            row["rate"] = row["filled"] / row["requests"] if row["requests"] else None
+        tables.insert(0, Table("offices", _l("Offices side by side"), [
+            Column("label", _l("Office"), "label"), Column("requests", _l("Requests")), Column("filled", _l("Filled")),
+            Column("rate", _l("Fill rate"), "percent"), Column("unfilled", _l("Not filled")),
+            Column("hours", _l("Hours"), "hours"), Column("amount", _l("Allowances approved"), "money"),
+            Column("volunteers", _l("Active volunteers"))], offices, chart=("label", "requests", "filled"),
+            note=_l("Cancelled requests are not counted.")))
     if publish:
         for table in tables:
             suppress(table)
     return tables
 
 
+def _funders(session: Session, scope: queries.Scope, *, publish: bool) -> list[Table]:
+    """What funders ask: hours per volunteer against a programme's yearly cap, assignments per client
+    against its cap, and the budget used (one office at a time)."""
+    if len(scope.office_ids) != 1:
+        return []
+    tables = []
+    office = session.get(Office, scope.office_ids[0])
+    for programme in session.scalars(select(Programme).where(Programme.office_id == office.id)
+                                     .order_by(Programme.name)):
+        rate = programme.rate_on(scope.period.last_day)
+        rule = rate.rule if rate else None
+        if rule is not None and rule.yearly_hour_cap:
+            rows = queries.hours_per_volunteer(session, scope, programme.id)
+            for number, row in enumerate(rows, 1):
+                row["label"] = str(_("Volunteer %(n)d", n=number)) if publish else row["key"]
+                row["left"] = max(0.0, rule.yearly_hour_cap - row["paid_hours"])
+            tables.append(Table(f"cap_hours_{programme.id}", _l("%(programme)s: hours per volunteer (at most "
+                                                                  "%(cap)d paid hours a year)",
+                                                                  programme=programme.name,
+                                                                  cap=rule.yearly_hour_cap), [
+                Column("label", _l("Volunteer"), "label"), Column("assignments", _l("Assignments")),
+                Column("hours", _l("Hours worked"), "hours"), Column("paid_hours", _l("Hours paid"), "hours"),
+                Column("left", _l("Hours left of the cap"), "hours")], rows,
+                note=_l("Hours paid: as approved in the statements of the period.")))
+        if rule is not None and rule.per_client_cap:
+            spread = queries.assignments_per_client(session, scope, programme.id)
+            rows = []
+            for n, clients in spread.items():
+                label = str(ngettext("%(num)d assignment", "%(num)d assignments", n))
+                over = n > rule.per_client_cap
+                rows.append({"label": str(_("%(what)s (more than allowed)", what=label)) if over else label,
+                             "clients": clients, "over": over})
+            tables.append(Table(f"cap_clients_{programme.id}", _l("%(programme)s: assignments per client (at most "
+                                                                    "%(cap)d)", programme=programme.name,
+                                                                    cap=rule.per_client_cap), [
+                Column("label", _l("Assignments per client"), "label"), Column("clients", _l("Clients"))], rows,
+                chart=("label", "clients"),
+                note=_l("Clients counted by the agency's case number, never by name.")))
+    budget = office_settings.value(office, "allowance_budget")
+    if budget:
+        used = queries.amount_used(session, scope)
+        tables.append(Table("budget", _l("Budget"), [
+            Column("label", _l("Budget"), "label"), Column("amount", _l("Amount"), "money"),
+            Column("share", _l("Share of the budget"), "percent")], [
+            {"label": str(_("Budget for the year")), "amount": Decimal(budget), "share": 1.0},
+            {"label": str(_("Used in the period")), "amount": used, "share": float(used / Decimal(budget))}]))
+    return tables
+
+
 # A row's figures that are derived from its counts, and the counts they would give away.
-DERIVED = {"rate": ("requests", "filled"), "median_hours": ("filled",), "p90_hours": ("filled",),
+DERIVED = {"left": ("assignments",), "paid_hours": ("assignments",), "rate": ("requests", "filled"), "median_hours": ("filled",), "p90_hours": ("filled",),
            "per_volunteer": ("requests", "volunteers"), "hours": ("assignments",), "amount": ("assignments",)}
 
 

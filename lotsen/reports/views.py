@@ -14,7 +14,7 @@ from lotsen.auth.models import Role
 from lotsen.auth.permissions import coordinates
 from lotsen.i18n import _
 from lotsen.offices.models import Office
-from lotsen.reports import charts, period, queries, sections
+from lotsen.reports import charts, exports, period, queries, sections
 from lotsen.spreadsheets import csv_text
 from lotsen.web import roles_required, writes
 
@@ -120,3 +120,39 @@ def section_chart(key: str):
     # The chart's own style sheet is inside the SVG; it holds no script.
     return Response(charts.svg(table), mimetype="image/svg+xml",
                     headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.route("/report.xlsx")
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+@writes
+def report_xlsx():
+    """The whole report as a workbook, a sheet per section."""
+    kind, chosen, *_rest, publish, tables = _build()
+    record(db.session(), "report.exported", actor=current_user, office_id=current_user.office_id,
+           details={"section": "all", "format": "xlsx", "args": request.args.to_dict()})
+    return Response(exports.workbook(tables), mimetype=XLSX, headers={
+        "Content-Disposition": f'attachment; filename="report-{chosen.start}-{chosen.last_day}.xlsx"'})
+
+
+@bp.route("/lists/<any(requests, assignments):which>.<any(csv, xlsx):kind>")
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+@writes
+def raw_list(which: str, kind: str):
+    """The period's requests or assignment records, one row each, for the office's own analysis."""
+    _kind, chosen, _problem = chosen_period()
+    _offices_listed, office_ids, _choice = _offices()
+    scope = queries.Scope(office_ids, chosen, clock.zone())
+    build = exports.request_list if which == "requests" else exports.assignment_list
+    header, rows = build(db.session(), scope, current_user)
+    record(db.session(), "report.list_exported", actor=current_user, office_id=current_user.office_id,
+           details={"list": which, "format": kind, "rows": len(rows), "args": request.args.to_dict()})
+    name = f"{which}-{chosen.start}-{chosen.last_day}.{kind}"
+    if kind == "xlsx":
+        title = str(_("Requests") if which == "requests" else _("Assignment records"))
+        return Response(exports.list_workbook(title, header, rows), mimetype=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(csv_text(exports.list_csv_rows(header, rows)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -63,7 +63,7 @@ def _url(app, rule, world) -> str:
               "training_id": 999_999, "request_id": world["request"].id, "offer_id": 999_999,
               "assignment_id": 999_999, "message_id": 999_999, "job_id": 999_999, "record_id": 999_999,
               "programme_id": 999_999, "payout_id": 999_999, "statement_id": 999_999, "year": 2027,
-              "kind": "pdf", "key": "requests"}
+              "kind": "csv", "key": "requests", "which": "requests"}
     with app.test_request_context():
         return app.url_map.bind("localhost").build(rule.endpoint, {k: values[k] for k in rule.arguments})
 

@@ -3,15 +3,18 @@ what; suppression for publication; each section as CSV and its chart as SVG."""
 
 import datetime as dt
 import html
+import io
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask_babel import force_locale
 
 from lotsen.assignments.models import Assignment, AssignmentStatus
 from lotsen.auth.models import Role
 from lotsen.billing.lifecycle import RecordStatus
-from lotsen.billing.models import AssignmentRecord, Programme, RecordOutcome
+from lotsen.billing.models import AssignmentRecord, Programme, RateVersion, RecordOutcome
+from lotsen.billing.rules import Rule
 from lotsen.offices.models import AgencyType, Municipality
 from lotsen.reports import period, queries, sections
 from lotsen.requests.lifecycle import RequestStatus, UnfilledReason
@@ -91,7 +94,8 @@ def world(session, make_office, make_agency, make_user):
     request(berlin("2027-03-10"), RequestStatus.UNFILLED, agency=foreign, office_id=elsewhere.id)  # not ours
     request(berlin("2027-02-28", "23:30"), RequestStatus.UNFILLED)  # February, outside Q1's March... and in Q1
     session.commit()
-    return {"office": office, "elsewhere": elsewhere, "volunteers": volunteers}
+    return {"office": office, "elsewhere": elsewhere, "volunteers": volunteers, "programme": programme,
+            "request": request, "assign": assign, "jobcenter": jobcenter}
 
 
 def scope(world, chosen) -> queries.Scope:
@@ -147,6 +151,48 @@ class TestFigures:
             ("ar", 2), ("uk", 1)}
         assert queries.volunteers_by(session, whole, "role") == [{"key": "guide", "volunteers": 1},
                                                                  {"key": "interpreter", "volunteers": 3}]
+
+
+class TestFunderViews:
+    def test_hours_per_volunteer_against_the_cap_clients_against_theirs_and_the_budget(self, app, session, world):
+        programme, bilal = world["programme"], world["volunteers"][1]
+        programme.rates.append(RateVersion(valid_from=dt.date(2000, 1, 1), rule_data=Rule(
+            per_hour=Decimal("5.00"), yearly_hour_cap=276, per_client_cap=5).to_json()))
+        for n, client in enumerate(["JC-1"] * 6 + ["JC-2"]):  # Bilal: seven assignments of 90 minutes
+            found = world["request"](berlin(f"2027-04-{n + 1:02d}"), RequestStatus.COMPLETED)
+            made = world["assign"](found, bilal, berlin("2027-03-01", "12:00"), AssignmentStatus.COMPLETED)
+            session.add(AssignmentRecord(assignment_id=made.id, office_id=world["office"].id,
+                                         agency_id=world["jobcenter"].id, volunteer_id=bilal.id,
+                                         programme_id=programme.id, status=RecordStatus.DECIDED,
+                                         outcome=RecordOutcome.TOOK_PLACE, starts_at=found.starts_at,
+                                         ends_at=found.ends_at, mode="on_site", travel_km=0, client_key=client,
+                                         confirm_by=found.ends_at, amount=Decimal("7.50"), paid_minutes=90))
+        world["office"].settings = {**world["office"].settings, "allowance_budget": 1000}
+        session.commit()
+        with app.test_request_context(), force_locale("en"):
+            tables = {t.key: t for t in sections.build(session, scope(world, period.year(2027)), publish=False)}
+            hours = tables[f"cap_hours_{programme.id}"]
+            assert [(r["label"], r["assignments"], r["hours"], r["paid_hours"], r["left"]) for r in hours.rows] == [
+                ("Bilal Bakr", 7, 10.5, 10.5, 265.5), ("Amina Aziz", 1, 1.5, 1.5, 274.5)]
+            clients = tables[f"cap_clients_{programme.id}"]
+            assert [(r["label"], r["clients"], r["over"]) for r in clients.rows] == [
+                ("1 assignment", 1, False), ("6 assignments (more than allowed)", 1, True)]
+            budget = tables["budget"]
+            assert [(r["amount"], r["share"]) for r in budget.rows] == [(Decimal("1000"), 1.0),
+                                                                        (Decimal("75.00"), 0.075)]
+            published = {t.key: t for t in sections.build(session, scope(world, period.year(2027)), publish=True)}
+            rows = published[f"cap_hours_{programme.id}"].rows
+            assert [r["label"] for r in rows] == ["Volunteer 1", "Volunteer 2"]  # no names leave the office
+            assert (str(rows[1]["assignments"]), rows[1]["hours"], rows[1]["left"]) == ("fewer than 5", None, None)
+            assert "offices" not in tables  # one office: nothing side by side
+
+    def test_an_admin_sees_the_offices_side_by_side(self, app, session, world):
+        both = queries.Scope((world["office"].id, world["elsewhere"].id), period.month(2027, 3), BERLIN)
+        with app.test_request_context(), force_locale("en"):
+            tables = {t.key: t for t in sections.build(session, both, publish=False)}
+        assert [(r["label"], r["requests"], r["filled"], r["unfilled"], r["hours"], r["volunteers"])
+                for r in tables["offices"].rows] == [("Anderswo", 1, 0, 1, 0.0, 0),
+                                                     ("Kreis Offenbach", 5, 2, 2, 1.5, 3)]
 
 
 class TestSuppression:
@@ -206,3 +252,39 @@ class TestPage:
                     else make_user(role).email)
             assert client.get("/reports/").status_code in (403, 404)
             client.post("/logout")
+
+
+class TestExports:
+    def test_the_whole_report_as_a_workbook_and_the_raw_lists(self, client, session, world, make_user):
+        from openpyxl import load_workbook
+
+        coordinator = make_user(Role.COORDINATOR, office=world["office"])
+        sign_in(client, coordinator.email)
+        response = client.get("/reports/report.xlsx?period=quarter&year=2027&number=1")
+        assert response.mimetype.endswith("spreadsheetml.sheet")
+        book = load_workbook(io.BytesIO(response.get_data()))
+        assert book.sheetnames[0] == "Requests by month" and len(book.sheetnames) == len(set(book.sheetnames))
+        sheet = book["Requests by month"]
+        assert [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)] == [
+            ["January 2027", 0, 0, 0, 0, 0], ["February 2027", 1, 0, 1, 0, 0], ["March 2027", 7, 2, 2, 1, 1]]
+
+        listed = client.get("/reports/lists/requests.csv?period=month&year=2027&number=3").get_data(as_text=True)
+        lines = listed.splitlines()
+        assert len(lines) == 1 + 7 and lines[0].endswith(";Volunteer")  # the office sees who took them
+        assert "Amina Aziz" in listed and "Anderswo" not in listed
+        records = client.get("/reports/lists/assignments.xlsx?period=month&year=2027&number=3")
+        rows = list(load_workbook(io.BytesIO(records.get_data())).active.iter_rows(values_only=True))
+        assert len(rows) == 2 and rows[1][-1] == "Amina Aziz" and rows[1][-2] == 22.5
+        client.post("/logout")
+        sign_in(client, make_user(Role.ADMIN).email)  # across offices: no volunteers' names
+        everything = client.get("/reports/lists/requests.csv?period=month&year=2027&number=3").get_data(as_text=True)
+        assert len(everything.splitlines()) == 1 + 8 and "Amina Aziz" not in everything
+
+    def test_no_cell_of_a_workbook_becomes_a_formula(self, session):
+        from openpyxl import load_workbook
+
+        from lotsen.reports import exports
+
+        data = exports.list_workbook("x", ["a"], [['=HYPERLINK("http://evil")'], ["+1"]])
+        values = [row[0] for row in load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2, values_only=True)]
+        assert values == ["'=HYPERLINK(\"http://evil\")", "'+1"]
