@@ -1,10 +1,11 @@
-"""In the browser: a coordinator opens the report, switches the period, and downloads a section."""
+"""In the browser: a coordinator opens the report, switches the period, downloads a section and the XLSX."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from lotsen.auth.models import Role
@@ -34,3 +35,9 @@ def test_the_report_switches_period_and_downloads(page: Page, session, world, ma
     saved = tmp_path / "requests.csv"
     download.value.save_as(saved)
     assert saved.read_text(encoding="utf-8-sig").splitlines()[3] == "March 2027;7;2;2;1;1"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="The whole report as XLSX").click()
+    workbook = tmp_path / "report.xlsx"
+    download.value.save_as(workbook)
+    book = load_workbook(workbook)
+    assert [cell.value for cell in book["Requests by month"][4]] == ["March 2027", 7, 2, 2, 1, 1]
