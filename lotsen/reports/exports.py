@@ -23,7 +23,8 @@ from lotsen.billing.models import AssignmentRecord, Programme
 from lotsen.i18n import _
 from lotsen.offices.models import Agency, Municipality
 from lotsen.reports.queries import Scope, records_in, requests_in
-from lotsen.reports.sections import Suppressed, Table
+from lotsen.pdf import document, paragraph
+from lotsen.reports.sections import Suppressed, Table, display
 from lotsen.requests.models import HelpRequest
 from lotsen.spreadsheets import safe_cell
 
@@ -77,6 +78,30 @@ def workbook(tables: list[Table]) -> bytes:
         _sheet(book, str(table.title), [str(c.title) for c in table.columns],
                [[_cell(row.get(c.key), c.kind) for c in table.columns] for row in table.rows])
     return _bytes(book)
+
+
+def report_pdf(title: str, tables: list[Table]) -> bytes:
+    """The whole report as a printable document: each section's table (the charts are on the page)."""
+    texts = [title] + [str(row.get("label", "")) for table in tables for row in table.rows]
+    pdf = document(title, texts)
+    for table in tables:
+        pdf.ln(3)
+        paragraph(pdf, str(table.title), bold=True, size=12)
+        if table.note:
+            paragraph(pdf, str(table.note), size=8)
+        if not table.rows:
+            paragraph(pdf, str(_("Nothing in this period.")))
+            continue
+        pdf.set_font("noto", "", 8)
+        with pdf.table(text_align="LEFT", first_row_as_headings=True, line_height=4.5) as grid:
+            header = grid.row()
+            for column in table.columns:
+                header.cell(str(column.title))
+            for row in table.rows:
+                cells = grid.row()
+                for column in table.columns:
+                    cells.cell(display(row.get(column.key), column.kind))
+    return bytes(pdf.output())
 
 
 def _volunteer_names(viewer, scope: Scope) -> bool:

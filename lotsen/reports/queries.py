@@ -20,6 +20,7 @@ from sqlalchemy.types import Float
 
 from lotsen.assignments.lifecycle import LIVE
 from lotsen.assignments.models import Assignment
+from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User, UserStatus
 from lotsen.billing.lifecycle import RecordStatus
 from lotsen.billing.models import AssignmentRecord, Programme, RecordOutcome
@@ -27,7 +28,7 @@ from lotsen.offices.models import Agency, Municipality, Office
 from lotsen.reports.period import Period
 from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
-from lotsen.volunteers.models import VolunteerLanguage, VolunteerProfile
+from lotsen.volunteers.models import Training, VolunteerLanguage, VolunteerProfile
 
 FILLED = (RequestStatus.CONFIRMED, RequestStatus.COMPLETED)
 PAYABLE = (RecordStatus.CONFIRMED, RecordStatus.DECIDED)
@@ -226,7 +227,7 @@ def hours_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
 
 
 def volunteers_summary(session: Session, scope: Scope) -> dict:
-    """Active (now), new in the period, paused (now)."""
+    """Active (now), new in the period, paused (now), and who left in the period (deactivated or deleted)."""
     start, end = scope.bounds
     row = session.execute(select(
         func.sum(case((User.status == UserStatus.ACTIVE, 1), else_=0)).label("active"),
@@ -235,7 +236,25 @@ def volunteers_summary(session: Session, scope: Scope) -> dict:
                       else_=0)).label("paused"),
     ).select_from(User).join(VolunteerProfile, VolunteerProfile.user_id == User.id).where(
         User.role == Role.VOLUNTEER, User.office_id.in_(scope.office_ids))).one()
-    return {"active": row.active or 0, "new": row.new or 0, "paused": row.paused or 0}
+    left = session.scalar(select(func.count(func.distinct(AuditEvent.subject_id)))
+                          .join(User, User.id == AuditEvent.subject_id).where(
+        AuditEvent.subject_type == "User", AuditEvent.action.in_(LEAVING), AuditEvent.occurred_at >= start,
+        AuditEvent.occurred_at < end, User.role == Role.VOLUNTEER, User.office_id.in_(scope.office_ids)))
+    return {"active": row.active or 0, "new": row.new or 0, "paused": row.paused or 0, "left": left or 0}
+
+
+LEAVING = ("user.deactivated", "volunteer.anonymized")
+
+
+def trainings(session: Session, scope: Scope) -> list[dict]:
+    """Trainings completed in the period, by kind: how many, and by how many volunteers."""
+    rows = session.execute(select(Training.kind.label("key"), func.count().label("trainings"),
+                                  func.count(func.distinct(Training.volunteer_id)).label("volunteers"))
+                           .join(User, User.id == Training.volunteer_id)
+                           .where(User.office_id.in_(scope.office_ids), Training.completed_on >= scope.period.start,
+                                  Training.completed_on < scope.period.end)
+                           .group_by(Training.kind))
+    return sorted((row._asdict() for row in rows), key=lambda r: str(r["key"]))
 
 
 def volunteers_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
@@ -263,7 +282,7 @@ def volunteers_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
 
 
 __all__ = ["DIMENSIONS", "HOURS_DIMENSIONS", "Scope", "amount_used", "assignments_per_client", "by_office", "fill_by",
-           "hours_per_volunteer", "hours_by", "requests_by_month", "short_supply",
+           "hours_per_volunteer", "trainings", "hours_by", "requests_by_month", "short_supply",
            "unfilled_by_reason", "unmet_by", "volunteers_by", "volunteers_summary"]
 
 

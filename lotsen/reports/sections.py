@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask_babel import format_date
+from flask_babel import format_currency, format_date, format_decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,7 @@ from lotsen.offices.models import AgencyType, Office
 from lotsen.reports import queries
 from lotsen.requests.lifecycle import UnfilledReason
 from lotsen.requests.models import RequestKind
-from lotsen.volunteers.models import Mode, Topic
+from lotsen.volunteers.models import Mode, Topic, TrainingKind
 
 THRESHOLD = 5  # for publication: counts from 1 to 4 are shown as "fewer than 5"
 
@@ -141,7 +141,14 @@ def build(session: Session, scope: queries.Scope, *, publish: bool) -> list[Tabl
         Column("label", _l("Volunteers"), "label"), Column("volunteers", _l("Number"))], [
         {"label": str(_("Active now")), "volunteers": summary["active"]},
         {"label": str(_("New in the period")), "volunteers": summary["new"]},
-        {"label": str(_("Paused now")), "volunteers": summary["paused"]}]))
+        {"label": str(_("Paused now")), "volunteers": summary["paused"]},
+        {"label": str(_("Left in the period")), "volunteers": summary["left"]}]))
+    held = queries.trainings(session, scope)
+    for row in held:
+        row["label"] = TrainingKind(row["key"]).title
+    tables.append(Table("trainings", _l("Trainings held"), [
+        Column("label", _l("Training"), "label"), Column("trainings", _l("Trainings")),
+        Column("volunteers", _l("Volunteers"))], held, note=_l("Completed in the period.")))
     for dimension in ("language", "role", "municipality"):
         rows = queries.volunteers_by(session, scope, dimension)
         for row in rows:
@@ -250,3 +257,22 @@ def plain(value, kind: str):
     if kind == "money":
         return f"{Decimal(value):.2f}"
     return value
+
+
+def display(value, kind: str) -> str:
+    """A cell as the page shows it, in the reader's language (for the PDF)."""
+    if value is None:
+        return "–"
+    if isinstance(value, Suppressed):
+        return str(value)
+    if kind == "hours":
+        return format_decimal(value, "#,##0.0")
+    if kind == "percent":
+        return format_decimal(value * 100, "#,##0") + " %"
+    if kind == "ratio":
+        return format_decimal(value, "#,##0.00")
+    if kind == "money":
+        return format_currency(value, "EUR")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_decimal(value)
+    return str(value)

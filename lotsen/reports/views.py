@@ -12,7 +12,7 @@ from lotsen import clock, db
 from lotsen.audit.services import record
 from lotsen.auth.models import Role
 from lotsen.auth.permissions import coordinates
-from lotsen.i18n import _
+from lotsen.i18n import _, format_date
 from lotsen.offices.models import Office
 from lotsen.reports import charts, exports, period, queries, sections
 from lotsen.spreadsheets import csv_text
@@ -135,6 +135,19 @@ def report_xlsx():
            details={"section": "all", "format": "xlsx", "args": request.args.to_dict()})
     return Response(exports.workbook(tables), mimetype=XLSX, headers={
         "Content-Disposition": f'attachment; filename="report-{chosen.start}-{chosen.last_day}.xlsx"'})
+
+
+@bp.route("/report.pdf")
+@roles_required(Role.COORDINATOR, Role.ADMIN)
+@writes
+def report_pdf():
+    """The whole report as a printable document."""
+    kind, chosen, *_rest, publish, tables = _build()
+    record(db.session(), "report.exported", actor=current_user, office_id=current_user.office_id,
+           details={"section": "all", "format": "pdf", "args": request.args.to_dict()})
+    title = str(_("Report %(from)s – %(to)s", **{"from": format_date(chosen.start), "to": format_date(chosen.last_day)}))
+    return Response(exports.report_pdf(title, tables), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="report-{chosen.start}-{chosen.last_day}.pdf"'})
 
 
 @bp.route("/lists/<any(requests, assignments):which>.<any(csv, xlsx):kind>")

@@ -19,7 +19,8 @@ from lotsen.offices.models import AgencyType, Municipality
 from lotsen.reports import period, queries, sections
 from lotsen.requests.lifecycle import RequestStatus, UnfilledReason
 from lotsen.requests.models import HelpRequest, RequestKind, RequestSeries
-from lotsen.volunteers.models import Mode, Topic, VolunteerLanguage
+from lotsen.audit.models import AuditEvent
+from lotsen.volunteers.models import Mode, Topic, Training, TrainingKind, VolunteerLanguage
 from lotsen.languages import LanguageLevel
 from tests.conftest import sign_in
 
@@ -145,7 +146,17 @@ class TestFigures:
 
     def test_volunteers(self, session, world):
         whole = scope(world, period.year(2027))
-        assert queries.volunteers_summary(session, whole) == {"active": 3, "new": 3, "paused": 1}
+        assert queries.volunteers_summary(session, whole) == {"active": 3, "new": 3, "paused": 1, "left": 0}
+        amina, dana = world["volunteers"][0], world["volunteers"][2]
+        session.add_all([
+            AuditEvent(action="user.deactivated", subject_type="User", subject_id=dana.id,
+                       office_id=world["office"].id, occurred_at=berlin("2027-04-02")),
+            Training(volunteer_id=amina.id, kind=TrainingKind.BASIC, completed_on=dt.date(2027, 3, 5)),
+            Training(volunteer_id=amina.id, kind=TrainingKind.FURTHER, completed_on=dt.date(2026, 11, 5))])
+        session.commit()
+        assert queries.volunteers_summary(session, whole)["left"] == 1
+        assert queries.volunteers_summary(session, scope(world, period.month(2027, 3)))["left"] == 0
+        assert queries.trainings(session, whole) == [{"key": TrainingKind.BASIC, "trainings": 1, "volunteers": 1}]
         assert queries.volunteers_summary(session, scope(world, period.year(2026)))["new"] == 0
         assert {(r["key"], r["volunteers"]) for r in queries.volunteers_by(session, whole, "language")} == {
             ("ar", 2), ("uk", 1)}
@@ -279,6 +290,16 @@ class TestExports:
         sign_in(client, make_user(Role.ADMIN).email)  # across offices: no volunteers' names
         everything = client.get("/reports/lists/requests.csv?period=month&year=2027&number=3").get_data(as_text=True)
         assert len(everything.splitlines()) == 1 + 8 and "Amina Aziz" not in everything
+
+    def test_the_whole_report_as_pdf_reads_back(self, client, world, make_user):
+        from pypdf import PdfReader
+
+        sign_in(client, make_user(Role.COORDINATOR, office=world["office"]).email)
+        response = client.get("/reports/report.pdf?period=quarter&year=2027&number=1")
+        assert response.mimetype == "application/pdf"
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.get_data())).pages)
+        assert "Report Jan 1, 2027 – Mar 31, 2027" in text
+        assert "Requests by month" in text and "March 2027" in text and "Languages in short supply" in text
 
     def test_no_cell_of_a_workbook_becomes_a_formula(self, session):
         from openpyxl import load_workbook
