@@ -25,12 +25,12 @@ def month_name(year: int, month: int) -> str:
     return format_date(dt.date(year, month, 1), "LLLL yyyy")
 
 
-def statementdocument(statement: Statement, office) -> bytes:
+def statement_pdf(statement: Statement, office) -> bytes:
     """The volunteer's month, each record explained line by line."""
-    return statementsdocument([statement], office)
+    return statements_pdf([statement], office)
 
 
-def statementsdocument(statements: list[Statement], office) -> bytes:
+def statements_pdf(statements: list[Statement], office) -> bytes:
     """Statements in one document, each on its own page (the month's file for the office)."""
     texts = [office.name] + [s.volunteer.name for s in statements] + [
         item["programme"] for s in statements for item in s.items]
@@ -78,7 +78,7 @@ def statement_csv(statement: Statement) -> str:
     return csv_text(rows)
 
 
-def certificatedocument(volunteer, year: int, statements: list[Statement], office) -> bytes:
+def certificate_pdf(volunteer, year: int, statements: list[Statement], office) -> bytes:
     """The year's payments for the tax office or the Jobcenter (Bescheinigung über Aufwandsentschädigungen)."""
     pdf = document(_("Certificate of allowances paid in %(year)d", year=year), [office.name, volunteer.name])
     paragraph(pdf, office.name)
@@ -108,7 +108,7 @@ def agency_rows(priced: list, agencies: dict) -> list[list]:
     return sorted(rows, key=lambda row: (row[0], row[1]))
 
 
-def agency_sheetdocument(office, agency, year: int, month: int, rows: list[list]) -> bytes:
+def agency_sheet_pdf(office, agency, year: int, month: int, rows: list[list]) -> bytes:
     pdf = document(_("Assignments of %(agency)s in %(month)s", agency=agency.name, month=month_name(year, month)),
                [office.name, agency.name] + [row[2] for row in rows])
     paragraph(pdf, office.name)
