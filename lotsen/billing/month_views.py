@@ -123,25 +123,20 @@ def pay_month():
     return redirect(url_for("billing.month_page", office_id=office.id, month=f"{year:04d}-{month:02d}"))
 
 
-@bp.route("/payouts/<int:payout_id>/sepa.xml")
+@bp.route('/payouts/<int:payout_id>/<any(sepa, "cash-office"):file>.<any(xml, csv):kind>')
 @roles_required(*COORDINATING)
 @writes
-def payout_sepa(payout_id: int):
+def payout_file(payout_id: int, file: str, kind: str):
+    """The payout's SEPA file for the bank (sepa.xml), or its list for the cash office (cash-office.csv)."""
     made = load(Payout, payout_id, "can_view")
+    if (file, kind) not in (("sepa", "xml"), ("cash-office", "csv")):
+        abort(404)
     record(db.session(), "payout.downloaded", actor=current_user, subject=made, office_id=made.office_id,
-           details={"file": "sepa"})
-    return _download(made.sepa_xml, "application/xml", f"sepa-{made.year}-{made.month:02d}-{made.id}.xml")
-
-
-@bp.route("/payouts/<int:payout_id>/cash-office.csv")
-@roles_required(*COORDINATING)
-@writes
-def payout_csv(payout_id: int):
-    made = load(Payout, payout_id, "can_view")
-    record(db.session(), "payout.downloaded", actor=current_user, subject=made, office_id=made.office_id,
-           details={"file": "csv"})
-    return _download(payout.cash_office_csv(db.session(), made), "text/csv",
-                     f"kasse-{made.year}-{made.month:02d}-{made.id}.csv")
+           details={"file": file})
+    stem = f"{made.year}-{made.month:02d}-{made.id}"
+    if file == "sepa":
+        return _download(made.sepa_xml, "application/xml", f"sepa-{stem}.xml")
+    return _download(payout.cash_office_csv(db.session(), made), "text/csv", f"kasse-{stem}.csv")
 
 
 # ------------------------------------------------------------------------------------------- statements

@@ -125,29 +125,21 @@ def section_chart(key: str):
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@bp.route("/report.xlsx")
+@bp.route("/report.<any(xlsx, pdf):kind>")
 @roles_required(Role.COORDINATOR, Role.ADMIN)
 @writes
-def report_xlsx():
-    """The whole report as a workbook, a sheet per section."""
-    kind, chosen, *_rest, publish, tables = _build()
+def report_file(kind: str):
+    """The whole report as a workbook (a sheet per section) or as a printable document (the tables)."""
+    _kind, chosen, *_rest, publish, tables = _build()
     record(db.session(), "report.exported", actor=current_user, office_id=current_user.office_id,
-           details={"section": "all", "format": "xlsx", "args": request.args.to_dict()})
-    return Response(exports.workbook(tables), mimetype=XLSX, headers={
-        "Content-Disposition": f'attachment; filename="report-{chosen.start}-{chosen.last_day}.xlsx"'})
-
-
-@bp.route("/report.pdf")
-@roles_required(Role.COORDINATOR, Role.ADMIN)
-@writes
-def report_pdf():
-    """The whole report as a printable document."""
-    kind, chosen, *_rest, publish, tables = _build()
-    record(db.session(), "report.exported", actor=current_user, office_id=current_user.office_id,
-           details={"section": "all", "format": "pdf", "args": request.args.to_dict()})
-    title = str(_("Report %(from)s – %(to)s", **{"from": format_date(chosen.start), "to": format_date(chosen.last_day)}))
-    return Response(exports.report_pdf(title, tables), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="report-{chosen.start}-{chosen.last_day}.pdf"'})
+           details={"section": "all", "format": kind, "args": request.args.to_dict()})
+    if kind == "xlsx":
+        body, mimetype = exports.workbook(tables), XLSX
+    else:
+        title = _("Report %(from)s – %(to)s", **{"from": format_date(chosen.start), "to": format_date(chosen.last_day)})
+        body, mimetype = exports.report_pdf(str(title), tables), "application/pdf"
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="report-{chosen.start}-{chosen.last_day}.{kind}"'})
 
 
 @bp.route("/lists/<any(requests, assignments):which>.<any(csv, xlsx):kind>")

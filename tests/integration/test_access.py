@@ -63,9 +63,14 @@ def _url(app, rule, world) -> str:
               "training_id": 999_999, "request_id": world["request"].id, "offer_id": 999_999,
               "assignment_id": 999_999, "message_id": 999_999, "job_id": 999_999, "record_id": 999_999,
               "programme_id": 999_999, "payout_id": 999_999, "statement_id": 999_999, "year": 2027,
-              "kind": "csv", "key": "requests", "which": "requests"}
+              "kind": "csv", "key": "requests", "which": "requests", "file": "sepa"}
+    values.update(ARGUMENTS_OF.get(rule.endpoint, {}))
     with app.test_request_context():
         return app.url_map.bind("localhost").build(rule.endpoint, {k: values[k] for k in rule.arguments})
+
+
+# Where a route takes only some values of an argument (a file type), one it takes.
+ARGUMENTS_OF = {"reports.report_file": {"kind": "pdf"}, "billing.payout_file": {"kind": "xml"}}
 
 
 def test_every_view_declares_who_may_use_it(app):
