@@ -58,7 +58,9 @@ def month_page():
             AssignmentRecord.starts_at < end))).order_by(Agency.name)))
     tallies = {s.volunteer_id: statements.tally(session, s.volunteer_id, year) for s in listed}
     pay_form = forms.PayForm(formdata=None, execution_date=clock.today() + dt.timedelta(days=2))
-    return render_template("billing/month.html", office=office, year=year, month=month, statements=listed,
+    offices = list(session.scalars(select(Office).order_by(Office.name))) if current_user.is_admin else []
+    return render_template("billing/month.html", office=office, offices=offices, year=year, month=month,
+                           statements=listed,
                            details=details, waiting=waiting, running=running, payouts=payouts, agencies=agencies,
                            tallies=tallies, pay_form=pay_form, month_start=dt.date(year, month, 1),
                            previous=shift_month(year, month, -1), following=shift_month(year, month, 1),

@@ -235,9 +235,13 @@ def shift_month(year: int, month: int, by: int) -> str:
 # ------------------------------------------------------------------------------------------- programmes
 
 def office_in_charge() -> Office:
-    """The office named by ``?office_id`` (admins) or the coordinator's own; 404 unless they coordinate it."""
+    """The office named by ``?office_id`` (admins) or the coordinator's own; 404 unless they coordinate it.
+    An admin who names none gets the first office by name (the page lets them switch)."""
     office_id = arg_id("office_id") or current_user.office_id
-    office = db.session().get(Office, office_id) if office_id else None
+    session = db.session()
+    if office_id is None and current_user.is_admin:
+        office_id = session.scalar(select(Office.id).order_by(Office.name).limit(1))
+    office = session.get(Office, office_id) if office_id else None
     if office is None or not coordinates(current_user, office.id):
         abort(404)
     return office

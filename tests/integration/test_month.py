@@ -294,6 +294,17 @@ class TestWhoSeesStatements:
         assert client.get(f"/certificates/{amina.id}/2027.pdf").status_code == 404
 
 
+class TestAdmins:
+    def test_an_admin_gets_the_first_office_and_can_switch(self, client, session, office, make_office, make_user):
+        other = make_office(name="Aaa-Kreis")
+        sign_in(client, make_user(Role.ADMIN).email)
+        page = page_text(client.get("/month?month=2027-03"))
+        assert "Aaa-Kreis" in page and f"/month?office_id={office.id}&amp;month=2027-03" in \
+            client.get("/month?month=2027-03").get_data(as_text=True)
+        assert f'<strong aria-current="page">{other.name}</strong>' in page
+        assert client.get(f"/month?month=2027-03&office_id={office.id}").status_code == 200
+
+
 class TestAgencySheets:
     def test_only_offices_that_charge_agencies_get_them(self, app, client, clock, session, office, agency,
                                                         coordinator, month_done):
