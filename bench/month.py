@@ -17,36 +17,33 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # bench/http.py would shadow http
+# This folder goes last on sys.path: first, bench/http.py would shadow http; last, bench/scratch.py is found.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from flask_babel import force_locale  # noqa: E402
 from schwifty import IBAN  # noqa: E402
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
-from lotsen import create_app, db, migrate  # noqa: E402
+import scratch  # noqa: E402  (bench/scratch.py)
+from lotsen import create_app, db  # noqa: E402
 from lotsen.acting import Acting  # noqa: E402
 from lotsen.billing import documents, payout, statements  # noqa: E402
 from lotsen.billing.rules import Rule, Travel  # noqa: E402
-from lotsen.db import normalize_url  # noqa: E402
 from lotsen.models import (Agency, Assignment, AssignmentRecord, HelpRequest, Office, PayoutDetails,  # noqa: E402
                            Programme, RateVersion, Role, Statement, User, UserStatus)
 from lotsen.offices.models import agency_offices  # noqa: E402
 
 UTC = dt.timezone.utc
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DATABASE = "lotsen_bench_month"
 YEAR, MONTH = 2026, 10
 
@@ -131,19 +128,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261201)
     args = parser.parse_args()
 
-    temp = None
-    if args.backend == "postgresql":
-        base = make_url(normalize_url(os.environ.get("LOTSEN_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)))
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-        url = base.set(database=DATABASE).render_as_string(hide_password=False)
-    else:
-        temp = tempfile.TemporaryDirectory()
-        url = f"sqlite:///{temp.name}/bench.db"
-    try:
-        migrate.upgrade(url)
+    with scratch.database(DATABASE, args.backend) as url:
         app = create_app({"DATABASE_URL": url, "TESTING": True, "SERVER_NAME": "lotsen.bench"})
         engine = app.extensions["lotsen.sessionmaker"].kw["bind"]
         results: dict[str, float] = {}
@@ -185,12 +170,6 @@ def main() -> None:
         work = sum(v for k, v in results.items() if not k.startswith("load"))
         print(f"  {'the month, all steps':34s} {work:8.2f} s")
         print(f"  one statement as its own PDF (download): {single_ms:.0f} ms (mean of {len(sample)})")
-    finally:
-        if args.backend == "postgresql":
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        if temp is not None:
-            temp.cleanup()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import statistics
 import sys
@@ -31,16 +30,16 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]  # bench/http.py would shadow http
+# This folder goes last on sys.path: first, bench/http.py would shadow http; last, bench/scratch.py is found.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from flask_babel import force_locale  # noqa: E402
-from sqlalchemy import create_engine, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
-from lotsen import create_app, migrate  # noqa: E402
-from lotsen.db import normalize_url  # noqa: E402
+import scratch  # noqa: E402  (bench/scratch.py)
+from lotsen import create_app  # noqa: E402
 from lotsen.models import (Agency, Assignment, AssignmentRecord, HelpRequest, Municipality, Office,  # noqa: E402
                            Programme, User, VolunteerLanguage, VolunteerProfile)
 from lotsen.offices.models import agency_offices  # noqa: E402
@@ -48,7 +47,6 @@ from lotsen.reports import period, queries, sections  # noqa: E402
 
 UTC = dt.timezone.utc
 ZONE = ZoneInfo("Europe/Berlin")
-DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DATABASE = "lotsen_bench_reports"
 YEAR = 2026
 LANGUAGES = ["ar", "uk", "fa", "prs", "tr", "ru", "ti", "ku", "kmr", "so", "ps", "ro", "bg", "pl", "sq"]
@@ -166,14 +164,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=20261201)
     args = parser.parse_args()
-    base = make_url(normalize_url(os.environ.get("LOTSEN_BENCH_POSTGRES_URL", DEFAULT_POSTGRES_URL)))
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{DATABASE}"'))
-    url = base.set(database=DATABASE).render_as_string(hide_password=False)
-    try:
-        migrate.upgrade(url)
+    with scratch.database(DATABASE) as url:
         app = create_app({"DATABASE_URL": url, "TESTING": True})
         maker = app.extensions["lotsen.sessionmaker"]
         started = time.perf_counter()
@@ -187,9 +178,6 @@ def main() -> None:
         for label, values in (("year report, one office", one), ("year report, all offices", everyone)):
             print(f"  {label:26s} p50 {statistics.median(values) * 1000:8.0f} ms   p95 {p95(values) * 1000:8.0f} ms"
                   f"   ({len(values)} runs)")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import enum
 
 from lotsen.enums import TitledEnum
 from lotsen.i18n import _l
-from lotsen.requests.lifecycle import TransitionError
+from lotsen.requests.lifecycle import step
 
 
 class OfferStatus(TitledEnum):
@@ -126,16 +126,9 @@ def can_assignment(status: AssignmentStatus, action: AssignmentAction) -> bool:
     return (status, action) in ASSIGNMENT_TRANSITIONS
 
 
-def _step(table: dict, status, action):
-    try:
-        return table[(status, action)]
-    except KeyError:
-        raise TransitionError(status, action) from None
-
-
 def next_offer_status(status: OfferStatus, action: OfferAction) -> OfferStatus:
-    return _step(OFFER_TRANSITIONS, status, action)
+    return step(OFFER_TRANSITIONS, status, action)
 
 
 def next_assignment_status(status: AssignmentStatus, action: AssignmentAction) -> AssignmentStatus:
-    return _step(ASSIGNMENT_TRANSITIONS, status, action)
+    return step(ASSIGNMENT_TRANSITIONS, status, action)

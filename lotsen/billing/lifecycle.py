@@ -11,7 +11,7 @@ import enum
 
 from lotsen.enums import TitledEnum
 from lotsen.i18n import _l
-from lotsen.requests.lifecycle import TransitionError
+from lotsen.requests.lifecycle import step
 
 
 class RecordStatus(TitledEnum):
@@ -59,7 +59,4 @@ def can_record(status: RecordStatus, action: RecordAction) -> bool:
 
 
 def next_record_status(status: RecordStatus, action: RecordAction) -> RecordStatus:
-    try:
-        return RECORD_TRANSITIONS[(status, action)]
-    except KeyError:
-        raise TransitionError(status, action) from None
+    return step(RECORD_TRANSITIONS, status, action)

@@ -56,7 +56,10 @@ def month_page():
         agencies = list(session.scalars(select(Agency).where(Agency.id.in_(select(AssignmentRecord.agency_id).where(
             AssignmentRecord.office_id == office.id, AssignmentRecord.starts_at >= start,
             AssignmentRecord.starts_at < end))).order_by(Agency.name)))
-    tallies = {s.volunteer_id: statements.tally(session, s.volunteer_id, year) for s in listed}
+    totals = statements.year_totals(session, [s.volunteer_id for s in listed], {year})  # one query, not one each
+    tallies = {s.volunteer_id: statements.tally_of(details.get(s.volunteer_id),
+                                                   totals.get((s.volunteer_id, year), Decimal("0")))
+               for s in listed}
     pay_form = forms.PayForm(formdata=None, execution_date=clock.today() + dt.timedelta(days=2))
     offices = list(session.scalars(select(Office).order_by(Office.name))) if current_user.is_admin else []
     return render_template("billing/month.html", office=office, offices=offices, year=year, month=month,
@@ -217,9 +220,10 @@ def agency_sheet(agency_id: int, kind: str):
     volunteer_ids = session.scalars(select(AssignmentRecord.volunteer_id).where(
         AssignmentRecord.office_id == office.id, AssignmentRecord.agency_id == agency.id,
         AssignmentRecord.starts_at >= start, AssignmentRecord.starts_at < end).distinct()).all()
-    priced = [p for volunteer_id in volunteer_ids
-              for p in pricing.price_volunteer(session, office, volunteer_id, year, month)
-              if p.record.agency_id == agency.id]
+    # Each volunteer's month is priced whole (the caps span agencies); the sheet shows this agency's part.
+    priced = [p for month_of_one in pricing.price_month(session, office, year, month,
+                                                         volunteer_ids=list(volunteer_ids)).values()
+              for p in month_of_one if p.record.agency_id == agency.id]
     rows = documents.agency_rows(priced, {agency.id: agency})
     record(session, "agency_sheet.exported", actor=current_user, subject=agency, office_id=office.id,
            details={"year": year, "month": month, "format": kind})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -44,7 +45,7 @@ def pay(session: Session, acting: Acting, office_id: int, year: int, month: int,
     except SchwiftyException:
         raise StatementError(_("Enter the office's IBAN in the settings first (section “Assignment records and "
                                "allowances”).")) from None
-    if execution_date < acting.now.date():
+    if execution_date < acting.now.astimezone(ZoneInfo(acting.zone)).date():  # the office's today
         raise StatementError(_("The execution date lies in the past."), "execution_date")
     approved = list(session.scalars(select(Statement).where(
         Statement.office_id == office_id, Statement.year == year, Statement.month == month,

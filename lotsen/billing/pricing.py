@@ -47,21 +47,22 @@ def month_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
 
 
 def price_volunteer(session: Session, office: Office, volunteer_id: int, year: int, month: int, *,
-                    including: AssignmentRecord | None = None) -> list[Priced]:
-    """The volunteer's payable records of the month, priced after everything paid earlier in the year.
+                    including: AssignmentRecord | None = None, from_january: bool = False) -> list[Priced]:
+    """The volunteer's payable records of the month (or, ``from_january``, of the year up to its end), priced
+    after everything paid earlier in the year.
 
     ``including`` adds one record that is not payable yet, to show what it would pay.
     """
-    return price_month(session, office, year, month, volunteer_ids=[volunteer_id],
-                       including=including).get(volunteer_id, [])
+    return price_month(session, office, year, month, volunteer_ids=[volunteer_id], including=including,
+                       from_january=from_january).get(volunteer_id, [])
 
 
 def price_month(session: Session, office: Office, year: int, month: int, *, volunteer_ids: list[int] | None = None,
-                including: AssignmentRecord | None = None) -> dict[int, list[Priced]]:
+                including: AssignmentRecord | None = None, from_january: bool = False) -> dict[int, list[Priced]]:
     """Each volunteer's payable records of the month (of the office's volunteers, or of ``volunteer_ids``),
     priced in one pass over the year so far: one query, however many volunteers."""
     year_start, _ = month_bounds(year, 1)
-    _, month_end = month_bounds(year, month)
+    month_start, month_end = month_bounds(year, month)
     query = (select(AssignmentRecord).where(AssignmentRecord.office_id == office.id,
                                             AssignmentRecord.starts_at >= year_start,
                                             AssignmentRecord.starts_at < month_end)
@@ -75,41 +76,33 @@ def price_month(session: Session, office: Office, year: int, month: int, *, volu
         if entry.status.is_payable or (including is not None and entry.id == including.id):
             by_volunteer[entry.volunteer_id].append(entry)
     holidays = office_settings.holiday_calendar(office)
-    return {volunteer_id: _price_year(entries, year, month, holidays)
+    shown_from = year_start if from_january else month_start
+    return {volunteer_id: [p for p in _price_year(entries, year, month, holidays) if p.record.starts_at >= shown_from]
             for volunteer_id, entries in by_volunteer.items()}
 
 
 def _price_year(counted: list[AssignmentRecord], year: int, month: int, holidays) -> list[Priced]:
-    """One volunteer's records from January on, programme by programme; the month's records priced."""
-    month_start, month_end = month_bounds(year, month)
+    """One volunteer's records from January to the month's end, in order, programme by programme, each month
+    priced after the ones before it (the caps that span records see them)."""
+    rates = {entry.id: _rate(entry) for entry in counted}
     by_programme: dict[int | None, list[AssignmentRecord]] = defaultdict(list)
     for entry in counted:
         by_programme[entry.programme_id].append(entry)
-    priced: dict[int, Priced] = {}
+    priced: dict[int, Priced] = {entry.id: Priced(entry, None) for entry in counted if rates[entry.id] is None}
     bounds = [month_bounds(year, number) for number in range(1, month + 1)]
     for entries in by_programme.values():
         tally = rules.Tally()
         for start, end in bounds:
-            these = [e for e in entries if start <= e.starts_at < end]
-            rated = [e for e in these if _rate(e) is not None]
-            for entry in these:
-                if _rate(entry) is None:
-                    priced[entry.id] = Priced(entry, None)
-            results = rules.month([work_of(e) for e in rated], _rules_for(rated), holidays, tally)
-            for entry, result in zip(rated, results):
-                priced[entry.id] = Priced(entry, result)
-    return [priced[e.id] for e in counted if month_start <= e.starts_at < month_end]
+            rated = [e for e in entries if start <= e.starts_at < end and rates[e.id] is not None]
+            results = rules.month([work_of(e) for e in rated], [rates[e.id].rule for e in rated], holidays, tally)
+            priced.update({entry.id: Priced(entry, result) for entry, result in zip(rated, results)})
+    return [priced[entry.id] for entry in counted]
 
 
 def _rate(entry: AssignmentRecord):
     if entry.programme is None:
         return None
     return entry.programme.rate_on(entry.starts_at.astimezone(clock.zone()).date())
-
-
-def _rules_for(entries: list[AssignmentRecord]):
-    by_work = iter([_rate(e).rule for e in entries])
-    return lambda _work: next(by_work)  # rules.month asks once per work, in order
 
 
 def price_record(session: Session, record: AssignmentRecord) -> Priced:

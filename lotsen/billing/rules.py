@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -282,17 +282,17 @@ class Tally:
     client_counts: dict[str, int] = field(default_factory=dict)  # paid assignments per client this year before
 
 
-def month(works: Sequence[Work], rule_for: Callable[[Work], Rule], holidays: Container[dt.date] = (),
+def month(works: Sequence[Work], rules: Sequence[Rule], holidays: Container[dt.date] = (),
           tally: Tally | None = None) -> list[Allowance]:
-    """Each record of one volunteer's month, in order, with the caps applied as lines taking amounts off.
+    """Each record of one volunteer's month, in order, priced under the rule beside it (``rules[i]`` for
+    ``works[i]``), with the caps applied as lines taking amounts off.
 
     ``tally`` (what the year held before) is brought up to date in place, so months can be priced in turn.
     """
     tally = tally if tally is not None else Tally()
     priced: list[Allowance] = []
     month_total = ZERO
-    for work in works:
-        rule = rule_for(work)
+    for work, rule in zip(works, rules, strict=True):
         single = allowance(work, rule, holidays)
         lines = list(single.lines)
         paid = single.paid_minutes

@@ -18,7 +18,7 @@ from lotsen.auth.models import Role
 from lotsen.auth.permissions import coordinates
 from lotsen.billing import explain, forms, links, pricing, programmes, records
 from lotsen.billing.lifecycle import RecordStatus
-from lotsen.billing.models import AssignmentRecord, Programme, RecordOutcome
+from lotsen.billing.models import AssignmentRecord, Programme, RecordFacts, RecordOutcome
 from lotsen.errors import DomainError
 from lotsen.i18n import _
 from lotsen.offices.models import Office
@@ -48,16 +48,15 @@ def _facts(form, assignment: Assignment) -> records.Facts:
                          travel_km=Decimal(form.travel_km.data or 0), note=form.note.data or "")
 
 
-def _prefill(form, entry) -> None:
-    """A new record starts from the plan; a change from the current version."""
+def _prefill(form, *, starts_at: dt.datetime, ends_at: dt.datetime, mode: str,
+             outcome: RecordOutcome = RecordOutcome.TOOK_PLACE, waiting_minutes: int | None = None,
+             travel_minutes: int | None = None, travel_km: Decimal | None = None) -> None:
+    """The form as it opens: a new record from the plan, a change from the current version."""
     zone = clock.zone()
-    form.outcome.data = entry.outcome.value if hasattr(entry, "outcome") else RecordOutcome.TOOK_PLACE.value
-    form.starts.data = entry.starts_at.astimezone(zone).time()
-    form.ends.data = entry.ends_at.astimezone(zone).time()
-    form.mode.data = entry.mode if hasattr(entry, "outcome") else entry.request.mode.value
-    if hasattr(entry, "outcome"):
-        form.waiting_minutes.data, form.travel_minutes.data = entry.waiting_minutes, entry.travel_minutes
-        form.travel_km.data = entry.travel_km
+    form.outcome.data, form.mode.data = outcome.value, mode
+    form.starts.data, form.ends.data = starts_at.astimezone(zone).time(), ends_at.astimezone(zone).time()
+    form.waiting_minutes.data, form.travel_minutes.data, form.travel_km.data = (waiting_minutes, travel_minutes,
+                                                                               travel_km)
 
 
 def record_page(assignment: Assignment):
@@ -68,7 +67,8 @@ def record_page(assignment: Assignment):
         return redirect(url_for("billing.show_record", record_id=existing.id))
     form = forms.RecordForm()
     if request.method == "GET":
-        _prefill(form, assignment)
+        _prefill(form, starts_at=assignment.starts_at, ends_at=assignment.ends_at,
+                 mode=assignment.request.mode.value)
     if done := submit(form, lambda: records.record(db.session(), acting(), assignment.id, _facts(form, assignment))):
         flash(_("Thank you, it has been recorded. The agency is asked to confirm it."), "success")
         return redirect(url_for("billing.show_record", record_id=done.value.id))
@@ -103,7 +103,7 @@ def revise_record(record_id: int):
     form = forms.RecordForm()
     form.outcome.choices = [(o.value, o.title) for o in RecordOutcome]
     if request.method == "GET":
-        _prefill(form, entry)
+        _prefill(form, **{name: getattr(entry, name) for name in RecordFacts.FIELDS})
     if submit(form, lambda: records.revise(db.session(), acting(), entry.id, _facts(form, entry.assignment))):
         flash(_("The record has been changed. The agency is asked to confirm it again."), "success")
         return redirect(url_for("billing.show_record", record_id=entry.id))
@@ -204,14 +204,15 @@ def list_records():
     totals = year_total = None
     if current_user.role is Role.VOLUNTEER:
         entries = list(session.scalars(query.where(AssignmentRecord.volunteer_id == current_user.id)))
-        priced = {}
-        for office_id in {e.office_id for e in entries} or ({current_user.office_id} - {None}):
-            office = session.get(Office, office_id)
-            priced.update({p.record.id: p.total for p in pricing.price_volunteer(
-                session, office, current_user.id, year, month)})
-            year_total = sum((p.total for m in range(1, month + 1) for p in pricing.price_volunteer(
-                session, office, current_user.id, year, m)), Decimal("0"))
-        totals = priced
+        year_start, _ = pricing.month_bounds(year, 1)
+        offices = session.scalars(select(AssignmentRecord.office_id).where(
+            AssignmentRecord.volunteer_id == current_user.id, AssignmentRecord.starts_at >= year_start,
+            AssignmentRecord.starts_at < end).distinct()).all()
+        # The year so far priced once per office it was worked for; the month's amounts are part of it.
+        year_so_far = [p for office_id in offices for p in pricing.price_volunteer(
+            session, session.get(Office, office_id), current_user.id, year, month, from_january=True)]
+        totals = {p.record.id: p.total for p in year_so_far if p.record.starts_at >= start}
+        year_total = sum((p.total for p in year_so_far), Decimal("0"))
     elif current_user.role is Role.CASEWORKER:
         entries = [e for e in session.scalars(query.where(AssignmentRecord.agency_id == current_user.agency_id))
                    if e.is_agency(current_user)]

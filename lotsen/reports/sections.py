@@ -79,24 +79,34 @@ DIMENSION_TITLES = {
 }
 
 
-def build(session: Session, scope: queries.Scope, *, publish: bool) -> list[Table]:
+def build(session: Session, scope: queries.Scope, *, publish: bool, only: str | None = None) -> list[Table]:
+    """The report's sections in the page's order. ``only`` names the one section a CSV or a chart needs: then
+    only its figures are queried."""
+
+    def want(key: str) -> bool:
+        return only is None or only == key
+
     tables = []
-    months = queries.requests_by_month(session, scope)
-    for row in months:
-        row["label"] = format_date(row["month"], "LLLL yyyy")
-    tables.append(Table("requests", _l("Requests by month"), [
-        Column("label", _l("Month"), "label"), Column("requests", _l("Requests")), Column("filled", _l("Filled")),
-        Column("unfilled", _l("Not filled")), Column("cancelled_late", _l("Cancelled late")),
-        Column("cancelled_in_time", _l("Cancelled in time"))], months,
-        chart=("label", "filled", "unfilled", "cancelled_late", "cancelled_in_time"), stacked=True,
-        note=_l("Counted by the day of the appointment.")))
-    reasons = queries.unfilled_by_reason(session, scope)
-    for row in reasons:
-        row["label"] = _label("reason", row["reason"])
-    tables.append(Table("unfilled", _l("Not filled, by reason"), [
-        Column("label", _l("Reason"), "label"), Column("requests", _l("Requests"))], reasons,
-        chart=("label", "requests")))
-    for dimension in queries.DIMENSIONS:
+    if len(scope.office_ids) > 1 and want("offices"):
+        tables.append(_offices(session, scope))
+    if want("requests"):
+        months = queries.requests_by_month(session, scope)
+        for row in months:
+            row["label"] = format_date(row["month"], "LLLL yyyy")
+        tables.append(Table("requests", _l("Requests by month"), [
+            Column("label", _l("Month"), "label"), Column("requests", _l("Requests")), Column("filled", _l("Filled")),
+            Column("unfilled", _l("Not filled")), Column("cancelled_late", _l("Cancelled late")),
+            Column("cancelled_in_time", _l("Cancelled in time"))], months,
+            chart=("label", "filled", "unfilled", "cancelled_late", "cancelled_in_time"), stacked=True,
+            note=_l("Counted by the day of the appointment.")))
+    if want("unfilled"):
+        reasons = queries.unfilled_by_reason(session, scope)
+        for row in reasons:
+            row["label"] = _label("reason", row["reason"])
+        tables.append(Table("unfilled", _l("Not filled, by reason"), [
+            Column("label", _l("Reason"), "label"), Column("requests", _l("Requests"))], reasons,
+            chart=("label", "requests")))
+    for dimension in (d for d in queries.DIMENSIONS if want(f"fill_{d}")):
         rows = queries.fill_by(session, scope, dimension)
         for row in rows:
             row["label"] = _label(dimension, row["key"])
@@ -109,23 +119,25 @@ def build(session: Session, scope: queries.Scope, *, publish: bool) -> list[Tabl
             Column("p90_hours", _l("Hours to fill, 90 % within"), "hours")], rows,
             chart=("label", "rate") if dimension in ("language", "agency_type") else (),
             note=_l("Cancelled requests are not counted. Time to fill: from filing to the confirmed volunteer.")))
-    for dimension in ("language", "municipality"):
+    for dimension in (d for d in ("language", "municipality") if want(f"unmet_{d}")):
         rows = queries.unmet_by(session, scope, dimension)
         for row in rows:
             row["label"] = _label(dimension, row["key"])
         tables.append(Table(f"unmet_{dimension}", _l("Not filled, by %(what)s", what=DIMENSION_TITLES[dimension]),
                             [Column("label", DIMENSION_TITLES[dimension], "label"),
                              Column("unfilled", _l("Not filled"))], rows, chart=("label", "unfilled")))
-    supply = queries.short_supply(session, scope)
-    for row in supply:
-        row["label"] = _label("language", row["key"])
-        row["per_volunteer"] = row["requests"] / row["volunteers"] if row["volunteers"] else None
-    tables.append(Table("short_supply", _l("Languages in short supply"), [
-        Column("label", _l("Language"), "label"), Column("requests", _l("Requests")),
-        Column("unfilled", _l("Not filled")), Column("volunteers", _l("Active volunteers who speak it")),
-        Column("per_volunteer", _l("Requests per volunteer"), "ratio")], supply, chart=("label", "per_volunteer"),
-        note=_l("Most requests per volunteer first: where recruiting helps most.")))
-    for dimension in queries.HOURS_DIMENSIONS:
+    if want("short_supply"):
+        supply = queries.short_supply(session, scope)
+        for row in supply:
+            row["label"] = _label("language", row["key"])
+            row["per_volunteer"] = row["requests"] / row["volunteers"] if row["volunteers"] else None
+        tables.append(Table("short_supply", _l("Languages in short supply"), [
+            Column("label", _l("Language"), "label"), Column("requests", _l("Requests")),
+            Column("unfilled", _l("Not filled")), Column("volunteers", _l("Active volunteers who speak it")),
+            Column("per_volunteer", _l("Requests per volunteer"), "ratio")], supply,
+            chart=("label", "per_volunteer"),
+            note=_l("Most requests per volunteer first: where recruiting helps most.")))
+    for dimension in (d for d in queries.HOURS_DIMENSIONS if want(f"hours_{d}")):
         rows = queries.hours_by(session, scope, dimension)
         for row in rows:
             row["label"] = _label(dimension, row["key"])
@@ -136,20 +148,22 @@ def build(session: Session, scope: queries.Scope, *, publish: bool) -> list[Tabl
             chart=("label", "hours") if dimension in ("programme", "language") else (),
             note=_l("Records confirmed by the agency or decided by the office; amounts once a statement is "
                     "approved.")))
-    summary = queries.volunteers_summary(session, scope)
-    tables.append(Table("volunteers", _l("Volunteers"), [
-        Column("label", _l("Volunteers"), "label"), Column("volunteers", _l("Number"))], [
-        {"label": str(_("Active now")), "volunteers": summary["active"]},
-        {"label": str(_("New in the period")), "volunteers": summary["new"]},
-        {"label": str(_("Paused now")), "volunteers": summary["paused"]},
-        {"label": str(_("Left in the period")), "volunteers": summary["left"]}]))
-    held = queries.trainings(session, scope)
-    for row in held:
-        row["label"] = TrainingKind(row["key"]).title
-    tables.append(Table("trainings", _l("Trainings held"), [
-        Column("label", _l("Training"), "label"), Column("trainings", _l("Trainings")),
-        Column("volunteers", _l("Volunteers"))], held, note=_l("Completed in the period.")))
-    for dimension in ("language", "role", "municipality"):
+    if want("volunteers"):
+        summary = queries.volunteers_summary(session, scope)
+        tables.append(Table("volunteers", _l("Volunteers"), [
+            Column("label", _l("Volunteers"), "label"), Column("volunteers", _l("Number"))], [
+            {"label": str(_("Active now")), "volunteers": summary["active"]},
+            {"label": str(_("New in the period")), "volunteers": summary["new"]},
+            {"label": str(_("Paused now")), "volunteers": summary["paused"]},
+            {"label": str(_("Left in the period")), "volunteers": summary["left"]}]))
+    if want("trainings"):
+        held = queries.trainings(session, scope)
+        for row in held:
+            row["label"] = TrainingKind(row["key"]).title
+        tables.append(Table("trainings", _l("Trainings held"), [
+            Column("label", _l("Training"), "label"), Column("trainings", _l("Trainings")),
+            Column("volunteers", _l("Volunteers"))], held, note=_l("Completed in the period.")))
+    for dimension in (d for d in ("language", "role", "municipality") if want(f"volunteers_{d}")):
         rows = queries.volunteers_by(session, scope, dimension)
         for row in rows:
             row["label"] = _label(dimension, row["key"])
@@ -157,22 +171,26 @@ def build(session: Session, scope: queries.Scope, *, publish: bool) -> list[Tabl
                                                           what=DIMENSION_TITLES[dimension]), [
             Column("label", DIMENSION_TITLES[dimension], "label"), Column("volunteers", _l("Volunteers"))], rows,
             chart=("label", "volunteers") if dimension == "language" else ()))
-    tables += _funders(session, scope, publish=publish)
-    if len(scope.office_ids) > 1:
-        offices = queries.by_office(session, scope)
-        for row in offices:
-            row["label"] = row["key"]
-            row["rate"] = row["filled"] / row["requests"] if row["requests"] else None
-        tables.insert(0, Table("offices", _l("Offices side by side"), [
-            Column("label", _l("Office"), "label"), Column("requests", _l("Requests")), Column("filled", _l("Filled")),
-            Column("rate", _l("Fill rate"), "percent"), Column("unfilled", _l("Not filled")),
-            Column("hours", _l("Hours"), "hours"), Column("amount", _l("Allowances approved"), "money"),
-            Column("volunteers", _l("Active volunteers"))], offices, chart=("label", "requests", "filled"),
-            note=_l("Cancelled requests are not counted.")))
+    if only is None or only.startswith(("cap_", "budget")):
+        tables += [t for t in _funders(session, scope, publish=publish) if want(t.key)]
     if publish:
         for table in tables:
             suppress(table)
     return tables
+
+
+def _offices(session: Session, scope: queries.Scope) -> Table:
+    """The main figures of each office side by side (for admins, across the offices of an instance)."""
+    offices = queries.by_office(session, scope)
+    for row in offices:
+        row["label"] = row["key"]
+        row["rate"] = row["filled"] / row["requests"] if row["requests"] else None
+    return Table("offices", _l("Offices side by side"), [
+        Column("label", _l("Office"), "label"), Column("requests", _l("Requests")), Column("filled", _l("Filled")),
+        Column("rate", _l("Fill rate"), "percent"), Column("unfilled", _l("Not filled")),
+        Column("hours", _l("Hours"), "hours"), Column("amount", _l("Allowances approved"), "money"),
+        Column("volunteers", _l("Active volunteers"))], offices, chart=("label", "requests", "filled"),
+        note=_l("Cancelled requests are not counted."))
 
 
 def _funders(session: Session, scope: queries.Scope, *, publish: bool) -> list[Table]:
@@ -225,7 +243,8 @@ def _funders(session: Session, scope: queries.Scope, *, publish: bool) -> list[T
 
 
 # A row's figures that are derived from its counts, and the counts they would give away.
-DERIVED = {"left": ("assignments",), "paid_hours": ("assignments",), "rate": ("requests", "filled"), "median_hours": ("filled",), "p90_hours": ("filled",),
+DERIVED = {"left": ("assignments",), "paid_hours": ("assignments",), "rate": ("requests", "filled"),
+           "median_hours": ("filled",), "p90_hours": ("filled",),
            "per_volunteer": ("requests", "volunteers"), "hours": ("assignments",), "amount": ("assignments",)}
 
 

@@ -72,13 +72,19 @@ def _offices() -> tuple[list[Office], tuple[int, ...], str]:
     return [current_user.office], (current_user.office_id,), str(current_user.office_id)
 
 
-def _build():
+def _scope() -> queries.Scope:
+    _kind, chosen, _problem = chosen_period()
+    _listed, office_ids, _choice = _offices()
+    return queries.Scope(office_ids, chosen, clock.zone())
+
+
+def _build(only: str | None = None):
     kind, chosen, problem = chosen_period()
     offices, office_ids, office_choice = _offices()
     publish = request.args.get("publish") == "1"
     scope = queries.Scope(office_ids, chosen, clock.zone())
     return kind, chosen, problem, offices, office_choice, publish, sections.build(db.session(), scope,
-                                                                                   publish=publish)
+                                                                                   publish=publish, only=only)
 
 
 @bp.route("/")
@@ -91,8 +97,9 @@ def report_page():
 
 
 def _table(key: str) -> sections.Table:
-    *_rest, tables = _build()
-    found = next((t for t in tables if t.key == key), None)
+    """The one section a CSV or chart asks for (only its figures are queried)."""
+    *_rest, tables = _build(only=key)
+    found = next(iter(tables), None)
     if found is None:
         abort(404)
     return found
@@ -136,7 +143,8 @@ def report_file(kind: str):
     if kind == "xlsx":
         body, mimetype = exports.workbook(tables), XLSX
     else:
-        title = _("Report %(from)s – %(to)s", **{"from": format_date(chosen.start), "to": format_date(chosen.last_day)})
+        title = _("Report %(from)s – %(to)s",
+                  **{"from": format_date(chosen.start), "to": format_date(chosen.last_day)})
         body, mimetype = exports.report_pdf(str(title), tables), "application/pdf"
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="report-{chosen.start}-{chosen.last_day}.{kind}"'})
@@ -147,9 +155,8 @@ def report_file(kind: str):
 @writes
 def raw_list(which: str, kind: str):
     """The period's requests or assignment records, one row each, for the office's own analysis."""
-    _kind, chosen, _problem = chosen_period()
-    _offices_listed, office_ids, _choice = _offices()
-    scope = queries.Scope(office_ids, chosen, clock.zone())
+    scope = _scope()
+    chosen = scope.period
     build = exports.request_list if which == "requests" else exports.assignment_list
     header, rows = build(db.session(), scope, current_user)
     record(db.session(), "report.list_exported", actor=current_user, office_id=current_user.office_id,

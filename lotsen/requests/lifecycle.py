@@ -131,6 +131,15 @@ class TransitionError(Exception):
         self.status, self.action = status, action
 
 
+def step(table: dict, status: enum.Enum, action: enum.Enum):
+    """The status a transition table gives for this step, or ``TransitionError`` (life cycles of offers,
+    assignments and records share it)."""
+    try:
+        return table[(status, action)]
+    except KeyError:
+        raise TransitionError(status, action) from None
+
+
 def can(status: RequestStatus, action: Action) -> bool:
     return (status, action) in TRANSITIONS
 
@@ -138,10 +147,7 @@ def can(status: RequestStatus, action: Action) -> bool:
 def next_status(status: RequestStatus, action: Action) -> RequestStatus:
     if action in UNCHANGED and status.is_active:
         return status
-    try:
-        return TRANSITIONS[(status, action)]
-    except KeyError:
-        raise TransitionError(status, action) from None
+    return step(TRANSITIONS, status, action)
 
 
 ACTION_TITLES = {

@@ -294,6 +294,16 @@ class TestWhoSeesStatements:
         assert client.get(f"/certificates/{amina.id}/2027.pdf").status_code == 404
 
 
+class TestVolunteerTotals:
+    def test_the_volunteer_sees_the_month_and_the_year_so_far(self, client, clock, session, pool, month_done):
+        clock.set(AFTER_MONTH)
+        sign_in(client, pool[0].email)
+        march = page_text(client.get("/records?month=2027-03"))
+        assert "This month: €56.10" in march and "This year so far: €56.10" in march
+        april = page_text(client.get("/records?month=2027-04"))
+        assert "This month: €0.00" in april and "This year so far: €56.10" in april
+
+
 class TestAdmins:
     def test_an_admin_gets_the_first_office_and_can_switch(self, client, session, office, make_office, make_user):
         other = make_office(name="Aaa-Kreis")

@@ -206,6 +206,26 @@ class TestFunderViews:
                                                      ("Kreis Offenbach", 5, 2, 2, 1.5, 3)]
 
 
+class TestOneSection:
+    def test_a_csv_or_chart_queries_only_its_own_section(self, app, session, world):
+        from sqlalchemy import event
+
+        statements = []
+        engine = session.get_bind()
+        listen = lambda *args: statements.append(args[2]) if args[2].lstrip().upper().startswith("SELECT") \
+            else None  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listen)
+        try:
+            with app.test_request_context(), force_locale("en"):
+                [table] = sections.build(session, scope(world, period.year(2027)), publish=False, only="fill_topic")
+                assert table.key == "fill_topic"
+                assert len(statements) == 1
+                everything = sections.build(session, scope(world, period.year(2027)), publish=False)
+        finally:
+            event.remove(engine, "before_cursor_execute", listen)
+        assert len(statements) > 20 and [t.key for t in everything].count("fill_topic") == 1
+
+
 class TestSuppression:
     def test_small_counts_and_what_follows_from_them_are_left_out(self):
         table = sections.Table("t", "T", [sections.Column("label", "L", "label"), sections.Column("requests", "R"),

@@ -75,7 +75,7 @@ def test_brandenburg_pays_the_first_started_hour_in_full_then_half_hours_and_tra
 def test_hessen_wir_interpreters_are_paid_per_assignment_at_most_five_times_per_client():
     rule = Rule(per_hour=D("0"), flat_per_assignment=D("20.00"), travel=Travel.NONE, per_client_cap=5)
     works = [work(client="JC-17") for _ in range(4)] + [work(client="JC-99")]
-    priced = month(works, lambda _w: rule, tally=Tally(client_counts={"JC-17": 2}))
+    priced = month(works, [rule] * len(works), tally=Tally(client_counts={"JC-17": 2}))
     assert [p.total for p in priced] == [D("20.00"), D("20.00"), D("20.00"), D("0.00"), D("20.00")]
     assert priced[3].lines[-1].kind is LineKind.CLIENT_CAP
 
@@ -83,7 +83,7 @@ def test_hessen_wir_interpreters_are_paid_per_assignment_at_most_five_times_per_
 def test_hessen_wir_lotsen_stop_being_paid_at_the_yearly_hour_cap():
     rule = Rule(per_hour=D("5.00"), step_minutes=15, travel=Travel.NONE, yearly_hour_cap=276)
     two_hours = work(end="2026-03-10 11:00")
-    priced = month([two_hours, two_hours], lambda _w: rule, tally=Tally(year_minutes=275 * 60))
+    priced = month([two_hours, two_hours], [rule] * 2, tally=Tally(year_minutes=275 * 60))
     assert [p.total for p in priced] == [D("5.00"), D("0.00")]
     assert [p.paid_minutes for p in priced] == [60, 0]
     assert priced[0].lines[-1].kind is LineKind.HOUR_CAP and priced[0].lines[-1].amount == D("-5.00")
@@ -92,7 +92,7 @@ def test_hessen_wir_lotsen_stop_being_paid_at_the_yearly_hour_cap():
 def test_sachsen_anhalt_caps_a_month_at_200_euros():
     rule = Rule(per_hour=D("12.00"), travel=Travel.NONE, monthly_cap=D("200"))
     eight_hours = work(end="2026-03-10 17:00")
-    priced = month([eight_hours] * 3, lambda _w: rule)
+    priced = month([eight_hours] * 3, [rule] * 3)
     assert [p.total for p in priced] == [D("96.00"), D("96.00"), D("8.00")]
     assert sum(p.total for p in priced) == D("200.00")
 
@@ -223,7 +223,7 @@ def test_the_caps_agree_with_a_plain_reference(per_hour, hours, clients, client_
     works = [Work(Outcome.TOOK_PLACE, at("2026-03-02", "08:00") + dt.timedelta(days=n),
                   at("2026-03-02", "08:00") + dt.timedelta(days=n, hours=h), client=clients[n])
              for n, h in enumerate(hours)]
-    priced = month(works, lambda _w: rule, tally=Tally(year_minutes=year_before))
+    priced = month(works, [rule] * len(works), tally=Tally(year_minutes=year_before))
 
     # The reference: hour by hour, client by client, euro by euro.
     seen: dict[str, int] = {}
