@@ -15,10 +15,10 @@ def _needs(texts, low: int, high: int) -> bool:
     return any(low <= ord(char) <= high for text in texts for char in text)
 
 
-def document(title: str, texts: list[str]) -> FPDF:
-    """A new A4 document with its title; the Arabic and Ethiopic fallbacks are embedded only when ``texts``
-    (the names and words it will show) need them."""
-    pdf = FPDF(format="A4")
+def document(title: str, texts: list[str], *, landscape: bool = False) -> FPDF:
+    """A new A4 document with its title (upright, or ``landscape`` for wide tables); the Arabic and Ethiopic
+    fallbacks are embedded only when ``texts`` (the names and words it will show) need them."""
+    pdf = FPDF(orientation="L" if landscape else "P", format="A4")
     pdf.set_title(title)
     pdf.set_creator("Lotsen")
     pdf.add_font("noto", "", FONTS / "NotoSans-Regular.ttf")

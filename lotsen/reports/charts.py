@@ -30,7 +30,7 @@ def svg(table: Table) -> str:
     """The table's chart: bars per row (the first ``MAX_BARS``), one series per charted column."""
     label_key, *series = table.chart
     kinds = {c.key: c.kind for c in table.columns}
-    titles = {c.key: str(c.title) for c in table.columns}
+    titles = {c.key: c.heading for c in table.columns}
     rows = table.rows[:MAX_BARS]
     chart_class = pygal.StackedBar if table.stacked else pygal.Bar
     chart = chart_class(style=STYLE, js=[], disable_xml_declaration=True, width=800, height=420,
@@ -47,5 +47,5 @@ def svg(table: Table) -> str:
 def describe(table: Table) -> str:
     """The chart in words, for its text alternative."""
     label_key, *series = table.chart
-    titles = {c.key: str(c.title) for c in table.columns}
+    titles = {c.key: c.heading for c in table.columns}
     return f"{table.title}: " + ", ".join(titles[key] for key in series) + f" ({titles[label_key]})"

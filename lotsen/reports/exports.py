@@ -75,15 +75,17 @@ def workbook(tables: list[Table]) -> bytes:
     """Every section of the report as a sheet, in the page's order."""
     book = Workbook()
     for table in tables:
-        _sheet(book, str(table.title), [str(c.title) for c in table.columns],
+        _sheet(book, str(table.title), [c.heading for c in table.columns],
                [[_cell(row.get(c.key), c.kind) for c in table.columns] for row in table.rows])
     return _bytes(book)
 
 
 def report_pdf(title: str, tables: list[Table]) -> bytes:
     """The whole report as a printable document: each section's table (the charts are on the page)."""
-    texts = [title] + [str(row.get("label", "")) for table in tables for row in table.rows]
-    pdf = document(title, texts)
+    texts = [title] + [str(row.get("label", "")) for table in tables for row in table.rows] + [
+        column.group for table in tables for column in table.columns]
+    widest = max((len(table.columns) for table in tables), default=0)
+    pdf = document(title, texts, landscape=widest > 8)  # offices side by side
     for table in tables:
         pdf.ln(3)
         paragraph(pdf, str(table.title), bold=True, size=12)
@@ -92,11 +94,11 @@ def report_pdf(title: str, tables: list[Table]) -> bytes:
         if not table.rows:
             paragraph(pdf, str(_("Nothing in this period.")))
             continue
-        pdf.set_font("noto", "", 8)
+        pdf.set_font("noto", "", 8 if len(table.columns) <= 12 else 6)
         with pdf.table(text_align="LEFT", first_row_as_headings=True, line_height=4.5) as grid:
             header = grid.row()
             for column in table.columns:
-                header.cell(str(column.title))
+                header.cell(column.heading)
             for row in table.rows:
                 cells = grid.row()
                 for column in table.columns:

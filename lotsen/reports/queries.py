@@ -123,75 +123,113 @@ def _dimension(name: str):
         return HelpRequest.mode, []
     if name == "urgent":
         return HelpRequest.is_urgent, []
+    if name == "office":
+        return HelpRequest.office_id, []
+    if name == "programme":
+        return func.coalesce(Programme.name, ""), [(Programme, Programme.id == AssignmentRecord.programme_id)]
     raise ValueError(name)
 
 
-def _joined(query, joins):
-    for model, on in joins:
+def _keyed(query, dimensions):
+    """``query`` with each dimension's column (labelled by its name) and the joins they need, each once."""
+    joined = []
+    for name in dimensions:
+        key, joins = _dimension(name)
+        query = query.add_columns(key.label(name))
+        joined += [(model, on) for model, on in joins if all(model is not m for m, _on in joined)]
+    for model, on in joined:
         query = query.outerjoin(model, on)
     return query
 
 
-def fill_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
-    """Per value of ``dimension``: requests (not cancelled), filled, and hours from filing to the confirmed
-    volunteer, median and 90th percentile (nearest rank: the smallest value at or above that share)."""
-    key, joins = _dimension(dimension)
+def _sets(session: Session, rows, dimensions, measures) -> dict[str, list[dict]]:
+    """``measures`` over the subquery ``rows`` grouped by each dimension on its own: in one pass with
+    GROUPING SETS on PostgreSQL, by one GROUP BY per dimension where the database has none (SQLite)."""
+    if session.get_bind().dialect.name == "postgresql" and len(dimensions) > 1:
+        keys = [rows.c[name] for name in dimensions]
+        query = select(*keys, *[func.grouping(key).label(f"set_{key.name}") for key in keys], *measures(rows)) \
+            .group_by(func.grouping_sets(*keys))
+        out: dict[str, list[dict]] = {name: [] for name in dimensions}
+        for row in session.execute(query).mappings():
+            name = next(name for name in dimensions if row[f"set_{name}"] == 0)
+            out[name].append({"key": row[name], **{k: v for k, v in row.items() if k not in out
+                                                   and not k.startswith("set_")}})
+        return out
+    return {name: [{"key": row[name], **{k: v for k, v in row.items() if k != name}}
+                   for row in session.execute(select(rows.c[name], *measures(rows)).group_by(rows.c[name]))
+                   .mappings()] for name in dimensions}
+
+
+def fill_by(session: Session, scope: Scope, dimensions: tuple[str, ...] = DIMENSIONS) -> dict[str, list[dict]]:
+    """Per value of each dimension: requests (not cancelled), filled, not filled, and hours from filing to the
+    confirmed volunteer, median and 90th percentile (nearest rank: the smallest value at or above that share).
+    One query for all dimensions on PostgreSQL."""
     seconds = SecondsBetween(Assignment.confirmed_at, HelpRequest.created_at)
-    rows = _joined(select(key.label("key"), HelpRequest.status.in_(FILLED).label("filled"),
-                          seconds.label("seconds")).select_from(HelpRequest).outerjoin(
-        Assignment, and_(Assignment.request_id == HelpRequest.id, Assignment.status.in_(LIVE))), joins).where(
+    rows = _keyed(select(HelpRequest.status.in_(FILLED).label("filled"),
+                         (HelpRequest.status == RequestStatus.UNFILLED).label("unfilled"), seconds.label("seconds"))
+                  .select_from(HelpRequest).outerjoin(
+        Assignment, and_(Assignment.request_id == HelpRequest.id, Assignment.status.in_(LIVE))), dimensions).where(
         requests_in(scope), HelpRequest.status != RequestStatus.CANCELLED).subquery()
-    filled = case((rows.c.filled, 1), else_=0)
     if session.get_bind().dialect.name == "postgresql":
-        # Ordered-set aggregates: one pass; percentile_disc is the nearest rank, and skips the unfilled (NULL).
-        figures = select(rows.c.key, func.count().label("requests"), func.sum(filled).label("filled"),
-                         func.percentile_disc(0.5).within_group(rows.c.seconds).label("median"),
-                         func.percentile_disc(0.9).within_group(rows.c.seconds).label("p90")).group_by(rows.c.key)
+        def measures(rows):
+            # Ordered-set aggregates: percentile_disc is the nearest rank, and skips the unfilled (NULL).
+            return [func.count().label("requests"), func.sum(case((rows.c.filled, 1), else_=0)).label("filled"),
+                    func.sum(case((rows.c.unfilled, 1), else_=0)).label("unfilled"),
+                    func.percentile_disc(0.5).within_group(rows.c.seconds).label("median"),
+                    func.percentile_disc(0.9).within_group(rows.c.seconds).label("p90")]
+
+        found = _sets(session, rows, dimensions, measures)
     else:
-        # The same by rank over a window (SQLite has no ordered-set aggregates).
-        ranked = select(rows.c.key, rows.c.filled, rows.c.seconds,
-                        func.count(rows.c.seconds).over(partition_by=rows.c.key).label("n"),
-                        func.row_number().over(partition_by=rows.c.key,
-                                               order_by=(rows.c.seconds.is_(None), rows.c.seconds)).label("rank")
-                        ).subquery()
-
-        def nearest(percent: int):
-            wanted = (percent * ranked.c.n + 99) // 100
-            return func.max(case((and_(ranked.c.seconds.is_not(None), ranked.c.rank == wanted), ranked.c.seconds)))
-
-        figures = select(ranked.c.key, func.count().label("requests"),
-                         func.sum(case((ranked.c.filled, 1), else_=0)).label("filled"),
-                         nearest(50).label("median"), nearest(90).label("p90")).group_by(ranked.c.key)
-    out = [{"key": row.key, "requests": row.requests, "filled": row.filled or 0,
-            "median_hours": row.median / 3600 if row.median is not None else None,
-            "p90_hours": row.p90 / 3600 if row.p90 is not None else None} for row in session.execute(figures)]
-    return sorted(out, key=lambda r: (-r["requests"], str(r["key"])))
+        found = {name: _ranked(session, rows, name) for name in dimensions}
+    return {name: sorted(({"key": row["key"], "requests": row["requests"], "filled": row["filled"] or 0,
+                           "unfilled": row["unfilled"] or 0,
+                           "median_hours": row["median"] / 3600 if row["median"] is not None else None,
+                           "p90_hours": row["p90"] / 3600 if row["p90"] is not None else None}
+                          for row in found[name]), key=lambda r: (-r["requests"], str(r["key"])))
+            for name in dimensions}
 
 
-def unmet_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
-    key, joins = _dimension(dimension)
-    query = _joined(select(key.label("key"), func.count().label("unfilled")).select_from(HelpRequest), joins).where(
-        requests_in(scope), HelpRequest.status == RequestStatus.UNFILLED).group_by(key)
-    return sorted((row._asdict() for row in session.execute(query)), key=lambda r: (-r["unfilled"], str(r["key"])))
+def _ranked(session: Session, rows, name: str) -> list[dict]:
+    """The figures of ``fill_by`` for one dimension by rank over a window (SQLite has no ordered-set
+    aggregates)."""
+    key = rows.c[name]
+    ranked = select(key.label("key"), rows.c.filled, rows.c.unfilled, rows.c.seconds,
+                    func.count(rows.c.seconds).over(partition_by=key).label("n"),
+                    func.row_number().over(partition_by=key, order_by=(rows.c.seconds.is_(None), rows.c.seconds))
+                    .label("rank")).subquery()
+
+    def nearest(percent: int):
+        wanted = (percent * ranked.c.n + 99) // 100
+        return func.max(case((and_(ranked.c.seconds.is_not(None), ranked.c.rank == wanted), ranked.c.seconds)))
+
+    query = select(ranked.c.key, func.count().label("requests"),
+                   func.sum(case((ranked.c.filled, 1), else_=0)).label("filled"),
+                   func.sum(case((ranked.c.unfilled, 1), else_=0)).label("unfilled"),
+                   nearest(50).label("median"), nearest(90).label("p90")).group_by(ranked.c.key)
+    return [dict(row) for row in session.execute(query).mappings()]
+
+
+def unmet(filled: list[dict]) -> list[dict]:
+    """Where requests went unfilled, from the rows of ``fill_by``: most first."""
+    return sorted(({"key": row["key"], "unfilled": row["unfilled"]} for row in filled if row["unfilled"]),
+                  key=lambda r: (-r["unfilled"], str(r["key"])))
 
 
 def _active_volunteers(scope: Scope):
     return and_(User.role == Role.VOLUNTEER, User.status == UserStatus.ACTIVE, User.office_id.in_(scope.office_ids))
 
 
-def short_supply(session: Session, scope: Scope) -> list[dict]:
-    """Per language asked for: requests (not cancelled), how many were not filled, and the active volunteers
-    who speak it; most requests per volunteer first (where recruiting helps most)."""
-    demand = {row.language: row for row in session.execute(select(
-        HelpRequest.language, func.count().label("requests"),
-        func.sum(case((HelpRequest.status == RequestStatus.UNFILLED, 1), else_=0)).label("unfilled"))
-        .where(requests_in(scope), HelpRequest.status != RequestStatus.CANCELLED).group_by(HelpRequest.language))}
+def short_supply(session: Session, scope: Scope, demand: list[dict]) -> list[dict]:
+    """Per language asked for (``demand``: the language rows of ``fill_by``): requests (not cancelled), how
+    many were not filled, and the active volunteers who speak it; most requests per volunteer first (where
+    recruiting helps most)."""
     speakers = dict(session.execute(select(VolunteerLanguage.language, func.count(func.distinct(User.id)))
                                     .join(User, User.id == VolunteerLanguage.volunteer_id)
-                                    .where(_active_volunteers(scope), VolunteerLanguage.language.in_(demand))
+                                    .where(_active_volunteers(scope),
+                                           VolunteerLanguage.language.in_([row["key"] for row in demand]))
                                     .group_by(VolunteerLanguage.language)).all())
-    rows = [{"key": language, "requests": row.requests, "unfilled": row.unfilled or 0,
-             "volunteers": speakers.get(language, 0)} for language, row in demand.items()]
+    rows = [{"key": row["key"], "requests": row["requests"], "unfilled": row["unfilled"],
+             "volunteers": speakers.get(row["key"], 0)} for row in demand]
     # Languages nobody in the pool speaks first (most requests first), then most requests per volunteer.
     return sorted(rows, key=lambda r: (r["volunteers"] > 0,
                                        -(r["requests"] / r["volunteers"] if r["volunteers"] else r["requests"]),
@@ -207,23 +245,24 @@ def records_in(scope: Scope):
 HOURS_DIMENSIONS = ("programme", "language", "agency_type", "municipality")
 
 
-def hours_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
-    """Per value: assignments recorded (confirmed), hours worked (taken place), and the amounts approved."""
-    if dimension == "programme":
-        key, joins = func.coalesce(Programme.name, ""), [(Programme, Programme.id == AssignmentRecord.programme_id)]
-    else:
-        key, joins = _dimension(dimension)
-    worked = case((AssignmentRecord.outcome == RecordOutcome.TOOK_PLACE,
-                   SecondsBetween(AssignmentRecord.ends_at, AssignmentRecord.starts_at)), else_=0)
-    query = (select(key.label("key"), func.count().label("assignments"), func.sum(worked).label("seconds"),
-                    func.sum(AssignmentRecord.amount).label("amount"))
-             .select_from(AssignmentRecord)
-             .join(Assignment, Assignment.id == AssignmentRecord.assignment_id)
-             .join(HelpRequest, HelpRequest.id == Assignment.request_id))
-    query = _joined(query, joins).where(records_in(scope)).group_by(key)
-    rows = [{"key": row.key, "assignments": row.assignments, "hours": (row.seconds or 0) / 3600,
-             "amount": row.amount} for row in session.execute(query)]
-    return sorted(rows, key=lambda r: (-r["hours"], str(r["key"])))
+def _worked():
+    return case((AssignmentRecord.outcome == RecordOutcome.TOOK_PLACE,
+                 SecondsBetween(AssignmentRecord.ends_at, AssignmentRecord.starts_at)), else_=0)
+
+
+def hours_by(session: Session, scope: Scope, dimensions: tuple[str, ...] = HOURS_DIMENSIONS) -> dict[str, list[dict]]:
+    """Per value of each dimension: assignments recorded (confirmed), hours worked (taken place), and the
+    amounts approved. One query for all dimensions on PostgreSQL."""
+    rows = _keyed(select(_worked().label("seconds"), AssignmentRecord.amount).select_from(AssignmentRecord)
+                  .join(Assignment, Assignment.id == AssignmentRecord.assignment_id)
+                  .join(HelpRequest, HelpRequest.id == Assignment.request_id), dimensions).where(
+        records_in(scope)).subquery()
+    found = _sets(session, rows, dimensions, lambda rows: [
+        func.count().label("assignments"), func.sum(rows.c.seconds).label("seconds"),
+        func.sum(rows.c.amount).label("amount")])
+    return {name: sorted(({"key": row["key"], "assignments": row["assignments"],
+                           "hours": (row["seconds"] or 0) / 3600, "amount": row["amount"]} for row in found[name]),
+                         key=lambda r: (-r["hours"], str(r["key"]))) for name in dimensions}
 
 
 def volunteers_summary(session: Session, scope: Scope) -> dict:
@@ -283,41 +322,29 @@ def volunteers_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
 
 __all__ = ["DIMENSIONS", "HOURS_DIMENSIONS", "Scope", "amount_used", "assignments_per_client", "by_office", "fill_by",
            "hours_per_volunteer", "trainings", "hours_by", "requests_by_month", "short_supply",
-           "unfilled_by_reason", "unmet_by", "volunteers_by", "volunteers_summary"]
+           "unfilled_by_reason", "unmet", "volunteers_by", "volunteers_summary"]
 
 
-def by_office(session: Session, scope: Scope) -> list[dict]:
-    """The main figures of each office side by side (an instance that serves a whole Land)."""
-    requests = {row.office_id: row for row in session.execute(select(
-        HelpRequest.office_id, func.count().label("requests"),
-        func.sum(case((HelpRequest.status.in_(FILLED), 1), else_=0)).label("filled"),
-        func.sum(case((HelpRequest.status == RequestStatus.UNFILLED, 1), else_=0)).label("unfilled"))
-        .where(requests_in(scope), HelpRequest.status != RequestStatus.CANCELLED).group_by(HelpRequest.office_id))}
-    worked = case((AssignmentRecord.outcome == RecordOutcome.TOOK_PLACE,
-                   SecondsBetween(AssignmentRecord.ends_at, AssignmentRecord.starts_at)), else_=0)
-    hours = {row.office_id: row for row in session.execute(select(
-        AssignmentRecord.office_id, func.sum(worked).label("seconds"), func.sum(AssignmentRecord.amount).label("amount"))
-        .where(records_in(scope)).group_by(AssignmentRecord.office_id))}
+def by_office(session: Session, scope: Scope, requests: list[dict], hours: list[dict]) -> list[dict]:
+    """The main figures of each office side by side (an instance that serves a whole Land), from the office
+    rows of ``fill_by`` and ``hours_by``."""
+    counted = {row["key"]: row for row in requests}
+    paid = {row["key"]: row for row in hours}
     active = dict(session.execute(select(User.office_id, func.count()).where(_active_volunteers(scope))
                                   .group_by(User.office_id)).all())
     names = dict(session.execute(select(Office.id, Office.name).where(Office.id.in_(scope.office_ids))).all())
-    rows = []
-    for office_id in scope.office_ids:
-        counted, paid = requests.get(office_id), hours.get(office_id)
-        rows.append({"key": names.get(office_id, ""), "requests": counted.requests if counted else 0,
-                     "filled": (counted.filled or 0) if counted else 0,
-                     "unfilled": (counted.unfilled or 0) if counted else 0,
-                     "hours": (paid.seconds or 0) / 3600 if paid else 0.0, "amount": paid.amount if paid else None,
-                     "volunteers": active.get(office_id, 0)})
+    empty = {"requests": 0, "filled": 0, "unfilled": 0}
+    rows = [{"key": names.get(office_id, ""), **{k: counted.get(office_id, empty)[k] for k in empty},
+             "hours": paid[office_id]["hours"] if office_id in paid else 0.0,
+             "amount": paid[office_id]["amount"] if office_id in paid else None,
+             "volunteers": active.get(office_id, 0)} for office_id in scope.office_ids]
     return sorted(rows, key=lambda r: str(r["key"]))
 
 
 def hours_per_volunteer(session: Session, scope: Scope, programme_id: int) -> list[dict]:
     """Per volunteer of a programme: assignments, hours worked and hours paid (approved) in the period."""
-    worked = case((AssignmentRecord.outcome == RecordOutcome.TOOK_PLACE,
-                   SecondsBetween(AssignmentRecord.ends_at, AssignmentRecord.starts_at)), else_=0)
     rows = session.execute(select(
-        User.id, User.name, func.count().label("assignments"), func.sum(worked).label("seconds"),
+        User.id, User.name, func.count().label("assignments"), func.sum(_worked()).label("seconds"),
         func.sum(AssignmentRecord.paid_minutes).label("paid_minutes"))
         .join(User, User.id == AssignmentRecord.volunteer_id)
         .where(records_in(scope), AssignmentRecord.programme_id == programme_id)

@@ -38,6 +38,12 @@ class Column:
     key: str
     title: object
     kind: str = "count"  # count, label, hours, percent, money, ratio
+    group: str = ""  # the office whose figure this is, when offices are compared side by side
+
+    @property
+    def heading(self) -> str:
+        """The column's title where only one line of headings fits (CSV, workbook, PDF, chart legend)."""
+        return f"{self.group}: {self.title}" if self.group else str(self.title)
 
 
 @dataclass
@@ -49,7 +55,15 @@ class Table:
     chart: tuple[str, ...] = ()  # the columns the chart shows (the first column labels the bars)
     note: object = ""
     stacked: bool = False
-    extra: dict = field(default_factory=dict)
+
+    @property
+    def groups(self) -> list[tuple[str, int]]:
+        """The offices compared and how many columns each has, in the columns' order (none for one office)."""
+        spans: dict[str, int] = {}
+        for column in self.columns[1:]:
+            if column.group:
+                spans[column.group] = spans.get(column.group, 0) + 1
+        return list(spans.items())
 
 
 def _label(dimension: str, value) -> str:
@@ -87,8 +101,15 @@ def build(session: Session, scope: queries.Scope, *, publish: bool, only: str | 
         return only is None or only == key
 
     tables = []
-    if len(scope.office_ids) > 1 and want("offices"):
-        tables.append(_offices(session, scope))
+    # The figures of the sections that break requests and hours down, each set in one query.
+    offices = len(scope.office_ids) > 1 and want("offices")
+    filled = queries.fill_by(session, scope, tuple(
+        d for d in queries.DIMENSIONS + ("office",) if want(f"fill_{d}") or (d == "office" and offices)
+        or (d in ("language", "municipality") and want(f"unmet_{d}")) or (d == "language" and want("short_supply"))))
+    hours = queries.hours_by(session, scope, tuple(
+        d for d in queries.HOURS_DIMENSIONS + ("office",) if want(f"hours_{d}") or (d == "office" and offices)))
+    if offices:
+        tables.append(_offices(session, scope, filled["office"], hours["office"]))
     if want("requests"):
         months = queries.requests_by_month(session, scope)
         for row in months:
@@ -107,7 +128,7 @@ def build(session: Session, scope: queries.Scope, *, publish: bool, only: str | 
             Column("label", _l("Reason"), "label"), Column("requests", _l("Requests"))], reasons,
             chart=("label", "requests")))
     for dimension in (d for d in queries.DIMENSIONS if want(f"fill_{d}")):
-        rows = queries.fill_by(session, scope, dimension)
+        rows = [{k: v for k, v in row.items() if k != "unfilled"} for row in filled[dimension]]
         for row in rows:
             row["label"] = _label(dimension, row["key"])
             row["rate"] = row["filled"] / row["requests"] if row["requests"] else None
@@ -120,14 +141,14 @@ def build(session: Session, scope: queries.Scope, *, publish: bool, only: str | 
             chart=("label", "rate") if dimension in ("language", "agency_type") else (),
             note=_l("Cancelled requests are not counted. Time to fill: from filing to the confirmed volunteer.")))
     for dimension in (d for d in ("language", "municipality") if want(f"unmet_{d}")):
-        rows = queries.unmet_by(session, scope, dimension)
+        rows = queries.unmet(filled[dimension])
         for row in rows:
             row["label"] = _label(dimension, row["key"])
         tables.append(Table(f"unmet_{dimension}", _l("Not filled, by %(what)s", what=DIMENSION_TITLES[dimension]),
                             [Column("label", DIMENSION_TITLES[dimension], "label"),
                              Column("unfilled", _l("Not filled"))], rows, chart=("label", "unfilled")))
     if want("short_supply"):
-        supply = queries.short_supply(session, scope)
+        supply = queries.short_supply(session, scope, filled["language"])
         for row in supply:
             row["label"] = _label("language", row["key"])
             row["per_volunteer"] = row["requests"] / row["volunteers"] if row["volunteers"] else None
@@ -138,7 +159,7 @@ def build(session: Session, scope: queries.Scope, *, publish: bool, only: str | 
             chart=("label", "per_volunteer"),
             note=_l("Most requests per volunteer first: where recruiting helps most.")))
     for dimension in (d for d in queries.HOURS_DIMENSIONS if want(f"hours_{d}")):
-        rows = queries.hours_by(session, scope, dimension)
+        rows = hours[dimension]
         for row in rows:
             row["label"] = _label(dimension, row["key"])
         tables.append(Table(f"hours_{dimension}", _l("Hours and allowances by %(what)s",
@@ -179,9 +200,40 @@ def build(session: Session, scope: queries.Scope, *, publish: bool, only: str | 
     return tables
 
 
-def _offices(session: Session, scope: queries.Scope) -> Table:
+MAX_COMPARED = 5  # offices side by side: more would not fit a page
+
+
+def compare(session: Session, scopes: list[tuple[str, queries.Scope]], *, publish: bool,
+            only: str | None = None) -> list[Table]:
+    """The same sections for several offices side by side: each section's rows once, and each office's
+    figures in a group of columns of its own (headed by the office's name); first the offices' main figures."""
+    together = queries.Scope(tuple(i for _name, scope in scopes for i in scope.office_ids), scopes[0][1].period,
+                             scopes[0][1].zone)
+    merged: dict[str, Table] = {}
+    if only is None or only == "offices":
+        merged["offices"] = build(session, together, publish=publish, only="offices")[0]
+    for number, (name, scope) in enumerate(scopes):
+        for table in build(session, scope, publish=publish, only=only):
+            into = merged.setdefault(table.key, Table(
+                table.key, table.title, [table.columns[0]], [], note=table.note,
+                chart=(table.chart[0],) if table.chart else ()))
+            label = table.columns[0].key
+            into.columns += [Column(f"{number}.{c.key}", c.title, c.kind, name) for c in table.columns[1:]]
+            if table.chart:
+                # Per office the first figure the section's chart shows, as bars beside each other.
+                into.chart = (*into.chart, f"{number}.{table.chart[1]}")
+            rows = {row[label]: row for row in into.rows}
+            for row in table.rows:
+                if row[label] not in rows:
+                    rows[row[label]] = {label: row[label]}
+                    into.rows.append(rows[row[label]])
+                rows[row[label]].update({f"{number}.{key}": value for key, value in row.items() if key != label})
+    return list(merged.values())
+
+
+def _offices(session: Session, scope: queries.Scope, filled: list[dict], hours: list[dict]) -> Table:
     """The main figures of each office side by side (for admins, across the offices of an instance)."""
-    offices = queries.by_office(session, scope)
+    offices = queries.by_office(session, scope, filled, hours)
     for row in offices:
         row["label"] = row["key"]
         row["rate"] = row["filled"] / row["requests"] if row["requests"] else None

@@ -72,6 +72,20 @@ def _offices() -> tuple[list[Office], tuple[int, ...], str]:
     return [current_user.office], (current_user.office_id,), str(current_user.office_id)
 
 
+def _compared(offices: list[Office]) -> tuple[list[Office], str]:
+    """The offices an admin puts side by side (two up to ``MAX_COMPARED``, in the list's order), and what was
+    wrong with the choice, if anything."""
+    if not current_user.is_admin:
+        return [], ""
+    wanted = {int(v) for v in request.args.getlist("compare") if v.isdigit() and len(v) < 12}
+    chosen = [office for office in offices if office.id in wanted]
+    if len(chosen) > sections.MAX_COMPARED:
+        return [], str(_("Compare at most %(n)d offices at a time.", n=sections.MAX_COMPARED))
+    if len(chosen) == 1:
+        return [], str(_("Choose at least two offices to compare them."))
+    return chosen, ""
+
+
 def _scope() -> queries.Scope:
     _kind, chosen, _problem = chosen_period()
     _listed, office_ids, _choice = _offices()
@@ -81,19 +95,30 @@ def _scope() -> queries.Scope:
 def _build(only: str | None = None):
     kind, chosen, problem = chosen_period()
     offices, office_ids, office_choice = _offices()
+    compared, wrong = _compared(offices)
     publish = request.args.get("publish") == "1"
-    scope = queries.Scope(office_ids, chosen, clock.zone())
-    return kind, chosen, problem, offices, office_choice, publish, sections.build(db.session(), scope,
-                                                                                   publish=publish, only=only)
+    if compared:
+        tables = sections.compare(db.session(), [(o.name, queries.Scope((o.id,), chosen, clock.zone()))
+                                                 for o in compared], publish=publish, only=only)
+    else:
+        tables = sections.build(db.session(), queries.Scope(office_ids, chosen, clock.zone()), publish=publish,
+                                only=only)
+    return kind, chosen, problem or wrong, offices, office_choice, compared, publish, tables
+
+
+def _query() -> dict:
+    """The page's arguments, for its links (the offices compared are a repeated argument)."""
+    return {key: values if len(values) > 1 else values[0] for key, values in request.args.lists()}
 
 
 @bp.route("/")
 @roles_required(Role.COORDINATOR, Role.ADMIN)
 def report_page():
-    kind, chosen, problem, offices, office_choice, publish, tables = _build()
+    kind, chosen, problem, offices, office_choice, compared, publish, tables = _build()
     return render_template("reports/report.html", kind=kind, period=chosen, problem=problem, offices=offices,
-                           office_choice=office_choice, publish=publish, tables=tables, today=clock.today(),
-                           describe=charts.describe, plain=sections.plain, query=request.args.to_dict())
+                           office_choice=office_choice, compared=compared, publish=publish, tables=tables,
+                           today=clock.today(), describe=charts.describe, plain=sections.plain, query=_query(),
+                           max_compared=sections.MAX_COMPARED)
 
 
 def _table(key: str) -> sections.Table:
@@ -111,8 +136,8 @@ def _table(key: str) -> sections.Table:
 def section_csv(key: str):
     table = _table(key)
     record(db.session(), "report.exported", actor=current_user, office_id=current_user.office_id,
-           details={"section": key, "args": request.args.to_dict()})
-    rows = [[str(c.title) for c in table.columns]] + [
+           details={"section": key, "args": _query()})
+    rows = [[c.heading for c in table.columns]] + [
         [sections.plain(row.get(c.key), c.kind) for c in table.columns] for row in table.rows]
     return Response(csv_text(rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{key}.csv"'})
@@ -139,7 +164,7 @@ def report_file(kind: str):
     """The whole report as a workbook (a sheet per section) or as a printable document (the tables)."""
     _kind, chosen, *_rest, publish, tables = _build()
     record(db.session(), "report.exported", actor=current_user, office_id=current_user.office_id,
-           details={"section": "all", "format": kind, "args": request.args.to_dict()})
+           details={"section": "all", "format": kind, "args": _query()})
     if kind == "xlsx":
         body, mimetype = exports.workbook(tables), XLSX
     else:
@@ -160,7 +185,7 @@ def raw_list(which: str, kind: str):
     build = exports.request_list if which == "requests" else exports.assignment_list
     header, rows = build(db.session(), scope, current_user)
     record(db.session(), "report.list_exported", actor=current_user, office_id=current_user.office_id,
-           details={"list": which, "format": kind, "rows": len(rows), "args": request.args.to_dict()})
+           details={"list": which, "format": kind, "rows": len(rows), "args": _query()})
     name = f"{which}-{chosen.start}-{chosen.last_day}.{kind}"
     if kind == "xlsx":
         title = str(_("Requests") if which == "requests" else _("Assignment records"))

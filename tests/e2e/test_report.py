@@ -41,3 +41,23 @@ def test_the_report_switches_period_and_downloads(page: Page, session, world, ma
     download.value.save_as(workbook)
     book = load_workbook(workbook)
     assert [cell.value for cell in book["Requests by month"][4]] == ["March 2027", 7, 2, 2, 1, 1]
+
+
+def test_an_admin_compares_two_offices(page: Page, session, world, make_user):  # noqa: F811
+    admin = make_user(Role.ADMIN, locale="en")
+    _sign_in(page, admin.email)
+    page.goto("/reports/?period=month&year=2027&number=3")
+    page.get_by_text("Compare offices side by side").click()  # the disclosure opens by keyboard or pointer
+    page.get_by_role("checkbox", name="Kreis Offenbach").check()
+    page.get_by_role("checkbox", name="Anderswo").check()
+    page.get_by_role("button", name="Show").click()
+    months = page.get_by_role("region", name="Requests by month")
+    expect(months.get_by_role("columnheader", name="Anderswo")).to_be_visible()
+    expect(months.get_by_role("columnheader", name="Kreis Offenbach")).to_be_visible()
+    expect(months.get_by_role("row").filter(has_text="March 2027")).to_have_text(
+        "March 2027 1 0 1 0 0 7 2 2 1 1", use_inner_text=True)
+    expect(months.get_by_role("img")).to_have_attribute(
+        "alt", "Requests by month: Anderswo: Filled, Kreis Offenbach: Filled (Month)")
+    chart = months.get_by_role("img").element_handle()
+    page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=chart)
+    expect(page.get_by_role("checkbox", name="Anderswo")).to_be_checked()  # the choice is kept
