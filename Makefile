@@ -11,7 +11,7 @@ export LOTSEN_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/test
 
 DAYS_AHEAD ?= 400 1500
 
-.PHONY: install run test test-dates test-fast translations i18n-extract i18n-update chromium postgres clean
+.PHONY: install run test test-dates test-fast translations i18n-extract i18n-update chromium postgres axe clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -49,7 +49,14 @@ chromium:
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start 2>/dev/null; sleep 2; } || true
 
-test: translations chromium postgres
+## axe-core (npm) for the browser tests' accessibility audit.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+axe: $(AXE)
+
+test: translations chromium postgres $(AXE)
 	$(BIN)/pytest -n auto
 	@$(MAKE) --no-print-directory test-dates
 
@@ -67,4 +74,4 @@ test-fast: translations
 	$(BIN)/pytest -m "not e2e" -x -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis node_modules

@@ -55,7 +55,10 @@ def load() -> dict:
         "PROXY_FIX": _env_bool("PROXY_FIX", production),
         "TIMEZONE": _env("TIMEZONE", "Europe/Berlin"),
         "DEFAULT_LOCALE": _env("DEFAULT_LOCALE", "de"),
-        "LANGUAGES": ["de", "en"],
+        # Interface languages offered (comma-separated; the first ones German and English are complete, the
+        # others cover every page and mail a volunteer sees): de, en, ar, fa, tr, uk, ru.
+        "LANGUAGES": [code.strip() for code in (_env("LANGUAGES", "de,en,ar,fa,tr,uk,ru") or "").split(",")
+                      if code.strip()],
         "BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),
         # Mail: without an SMTP host, mails are written as .eml files to instance/mail/.
         "MAIL_SERVER": _env("MAIL_SERVER", ""),

@@ -19,13 +19,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     import config
     from lotsen import cli, db, security, web
     from lotsen.extensions import babel, csrf, limiter, login_manager
-    from lotsen.i18n import _l, select_locale
+    from lotsen.i18n import _l, check_languages, select_locale
 
     settings = config.load()
     settings.update(overrides or {})
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], template_folder=str(ROOT / "templates"),
                 static_folder=str(ROOT / "static"))
     app.config.update(settings)
+    check_languages(app.config["LANGUAGES"], app.config["DEFAULT_LOCALE"])
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -93,30 +94,31 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from flask import has_request_context
-    from flask_babel import format_date, format_datetime, format_decimal, format_timedelta, get_locale
-    from flask_wtf import FlaskForm
+    from flask_babel import format_date, format_decimal, format_timedelta, get_locale
+    from lotsen.forms import Form
 
     from lotsen import languages
     from lotsen.auth.models import Role
     from lotsen.billing import explain
-    from lotsen.i18n import LANGUAGE_NAMES, text_direction
+    from lotsen.i18n import language_names, language_of, text_direction, when
 
     @app.context_processor
     def layout_context():
-        locale = str(get_locale() or app.config["DEFAULT_LOCALE"])
+        locale = language_of(get_locale() or app.config["DEFAULT_LOCALE"])
         return {
             "current_locale": locale,
             "text_direction": text_direction(locale),
-            "language_names": LANGUAGE_NAMES,
+            "language_names": language_names(),
+            "directions": {code: text_direction(code) for code in language_names()},
             "Role": Role,
             # Only for its CSRF token; never reads the request. (Mails rendered by the worker have no request.)
-            "blank_form": FlaskForm(formdata=None) if has_request_context() else None,
+            "blank_form": Form(formdata=None) if has_request_context() else None,
         }
 
     app.jinja_env.globals["language_name"] = languages.name
     app.jinja_env.globals["variety_name"] = languages.variety_name
 
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = when
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["money"] = explain.money
     app.jinja_env.filters["number"] = format_decimal

@@ -11,14 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from flask import g, has_request_context
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from werkzeug.datastructures import MultiDict
+from wtforms import (DateField, DateTimeLocalField, DecimalField, FloatField, IntegerField, SelectField, StringField,
+                     TextAreaField, TimeField)
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import HiddenInput
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, StopValidation, ValidationError
 
-from lotsen.i18n import LANGUAGE_NAMES, _l
+from lotsen.i18n import _l, language_names
 
 MAX_TEXT = 10_000  # whatever a field's own limit: nothing longer is ever read (a field's ``max_text`` may say more)
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2200, 12, 31)
@@ -35,8 +39,45 @@ def unsafe_text(value: str, *, multiline: bool = False) -> bool:
     return bool((FORBIDDEN_IN_TEXT if multiline else FORBIDDEN_IN_LINE).search(value))
 
 
+# Eastern Arabic (U+0660…) and Persian (U+06F0…) digits, as phones in those languages type them.
+ASCII_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+NUMERIC_FIELDS = (DateField, DateTimeLocalField, DecimalField, FloatField, IntegerField, TimeField)
+
+
+def reads_digits(field) -> bool:
+    """Fields whose value is numbers: dates, times, amounts, postcodes and phone numbers."""
+    return isinstance(field, NUMERIC_FIELDS) or (field.render_kw or {}).get("inputmode") in ("numeric", "decimal",
+                                                                                            "tel")
+
+
+class _HiddenWithoutId(HiddenInput):
+    """The CSRF token: a page has several forms, and an id may occur only once on a page."""
+
+    def __call__(self, field, **kwargs):
+        kwargs["id"] = False  # left out of the tag
+        return super().__call__(field, **kwargs)
+
+
 class Form(FlaskForm):
-    """The base of every form (see the module's docstring)."""
+    """The base of every form (see the module's docstring). Digits typed in Arabic or Persian script count
+    as digits wherever a field reads numbers."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        token = self._fields.get("csrf_token")
+        if token is not None:
+            token.widget = _HiddenWithoutId()
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        formdata = self.meta.wrap_formdata(self, formdata)
+        numeric = [field.name for field in self if reads_digits(field)]
+        if formdata is not None and numeric and any(name in formdata for name in numeric):
+            folded = MultiDict()
+            for key, value in formdata.items(multi=True):
+                folded.add(key, value.translate(ASCII_DIGITS) if key in numeric and isinstance(value, str)
+                           else value)
+            formdata = folded
+        super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -45,6 +86,8 @@ class Form(FlaskForm):
             if problem is not None:
                 field.errors = [*field.errors, problem] if isinstance(field.errors, list) else [problem]
                 valid = False
+        if not valid and has_request_context():
+            g.form_invalid = True  # the page's title says so ("Error: …")
         return valid
 
 
@@ -72,8 +115,28 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+class _Required(InputRequired):
+    """Required, with a message that says what to do with this kind of field."""
+
+    def __call__(self, form, field):
+        if field.raw_data and field.raw_data[0]:
+            return
+        field.errors[:] = []
+        raise StopValidation(self.what_to_do(field))
+
+    @staticmethod
+    def what_to_do(field):
+        if field.type == "BooleanField":
+            return _l("Please tick this box to go on.")
+        if field.type in ("SelectMultipleField", "CheckboxListField"):
+            return _l("Please choose at least one.")
+        if field.type in ("SelectField", "RadioField"):
+            return _l("Please choose one.")
+        return _l("Please fill in this field.")
+
+
 def required():
-    return InputRequired(message=_l("Please fill in this field."))
+    return _Required()
 
 
 def email_field(label=None, **kwargs) -> StringField:
@@ -100,7 +163,7 @@ def postcode_field(label=None, optional=True) -> StringField:
 
 
 def locale_field() -> SelectField:
-    return SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()), validators=[required()])
+    return SelectField(_l("Language"), choices=lambda: options(language_names().items()), validators=[required()])
 
 
 def valid_iban(_form, field) -> None:

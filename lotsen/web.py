@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote as url_quote
+
 import functools
 import logging
 from collections.abc import Callable
@@ -222,3 +224,12 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(500, _server_error)
+
+
+def attachment_header(filename: str) -> str:
+    """A download's Content-Disposition: the name as it is for browsers that read RFC 6266's ``filename*``,
+    and an ASCII stand-in for the rest."""
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename)
+    if fallback == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{url_quote(filename, safe='')}"

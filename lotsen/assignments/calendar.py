@@ -100,7 +100,9 @@ def invitation(assignment: Assignment, domain: str, locale: str, *, now: dt.date
     """An .ics for the confirmation (METHOD:REQUEST) or the cancellation (METHOD:CANCEL), as a mail attachment."""
     method = method or ("CANCEL" if cancelled else "REQUEST")
     calendar = _calendar(method, [_event(assignment, domain, locale, cancelled=cancelled, now=now)])
-    return {"filename": "einsatz.ics", "content_type": f"text/calendar; method={method}; charset=utf-8",
+    with force_locale(locale):
+        name = _("assignment-%(day)s.ics", day=assignment.starts_at.astimezone(_zone()).date().isoformat())
+    return {"filename": name, "content_type": f"text/calendar; method={method}; charset=utf-8",
             "text": calendar.to_ical().decode()}
 
 

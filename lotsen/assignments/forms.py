@@ -19,13 +19,13 @@ class DashboardFilterForm(Form):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), validators=[Optional()],
-                         choices=options([("", _l("All"))] + [(s.value, s.title) for s in WAITING]))
+    status = SelectField(_l("Status"), validators=[Optional()],  # built per request: in the reader's language
+                         choices=lambda: options([("", _l("All"))] + [(s.value, s.title) for s in WAITING]))
     language = SelectField(_l("Language"), validators=[Optional()])
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
     agency = SelectField(_l("Agency"), validators=[Optional()])
     kind = SelectField(_l("Who is needed"), validators=[Optional()],
-                       choices=options([("", _l("All"))] + RequestKind.choices()))
+                       choices=lambda: options([("", _l("All"))] + RequestKind.choices()))
     day = DateField(_l("From"), validators=[Optional()])
 
 

@@ -16,11 +16,11 @@ from lotsen.auth.models import Role
 from lotsen.billing import views as billing_views
 from lotsen.billing.models import AssignmentRecord
 from lotsen.errors import DomainError
-from lotsen.i18n import _
+from lotsen.i18n import _, force_locale, usable_locale
 from lotsen.requests.informing import informed
 from lotsen.urls import domain
 from lotsen.volunteers.services import phone_of
-from lotsen.web import acting, form_failed, load, public, roles_required, submit
+from lotsen.web import acting, attachment_header, form_failed, load, public, roles_required, submit
 
 
 def _offer_page(offer: Offer, *, token: str | None = None, status: int = 200):
@@ -67,14 +67,16 @@ def show_offer(offer_id: int):
 @bp.route("/answer/<token>", methods=["GET", "POST"])
 @public
 def answer_by_link(token: str):
-    """The link in the offer mail: works on a phone without signing in; answering takes one more tap."""
+    """The link in the offer mail: works on a phone without signing in; answering takes one more tap. The
+    page speaks the volunteer's account language (as the mail did), not the phone's."""
     try:
         offer = links.offer_from_token(db.session(), token)
     except DomainError as error:
         return render_template("assignments/link_error.html", message=error.message), 400
-    if request.method == "POST":
-        return _answer(offer, request.form.get("action", ""), request.form.get("reason", ""), token=token)
-    return _offer_page(offer, token=token)
+    with force_locale(usable_locale(offer.volunteer.locale)):
+        if request.method == "POST":
+            return _answer(offer, request.form.get("action", ""), request.form.get("reason", ""), token=token)
+        return _offer_page(offer, token=token)
 
 
 @bp.route("/assignments/<int:assignment_id>")
@@ -99,7 +101,7 @@ def assignment_calendar(assignment_id: int):
     entry = calendar.invitation(assignment, domain(), current_user.locale, now=clock.now(),
                                 cancelled=not assignment.is_live, method="PUBLISH")
     return Response(entry["text"], mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="{entry["filename"]}"'})
+                    headers={"Content-Disposition": attachment_header(entry["filename"])})
 
 
 @bp.route("/assignments/<int:assignment_id>/withdraw", methods=["GET", "POST"])

@@ -19,7 +19,7 @@ from lotsen.auth.models import User
 from lotsen.auth.tokens import TokenError, load_token
 from lotsen.extensions import limiter, login_manager
 from lotsen.forms import options
-from lotsen.i18n import _, ngettext
+from lotsen.i18n import _, language_of, ngettext
 from lotsen.offices.models import Office
 from lotsen.web import any_user, public, show_error, submit
 
@@ -221,7 +221,7 @@ def register():
     form = forms.RegisterForm()
     form.office_id.choices = options((o.id, o.name) for o in db.session().scalars(select(Office).order_by(Office.name)))
     if request.method == "GET":
-        form.locale.data = str(request.accept_languages.best_match(current_app.config["LANGUAGES"]) or "de")
+        form.locale.data = language_of()  # the language the visitor reads this page in
     if form.validate_on_submit():
         office = db.session().get(Office, form.office_id.data)
         try:

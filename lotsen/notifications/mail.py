@@ -19,7 +19,7 @@ from pathlib import Path
 
 from flask import render_template
 
-from lotsen.i18n import force_locale
+from lotsen.i18n import force_locale, usable_locale
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,9 @@ class MailSettings:
 
 
 def render(template: str, locale: str, **context) -> tuple[str, str]:
-    """Render ``templates/mail/<template>.txt`` in ``locale``: the first line is the subject, the rest the body."""
-    with force_locale(locale):
+    """Render ``templates/mail/<template>.txt`` in ``locale`` (the recipient's account language, the default
+    if that is not enabled): the first line is the subject, the rest the body."""
+    with force_locale(usable_locale(locale)):
         text = render_template(f"mail/{template}.txt", **context)
     subject, _, body = text.strip().partition("\n")
     return subject.strip(), body.strip() + "\n"

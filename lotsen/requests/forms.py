@@ -38,7 +38,7 @@ class RequestForm(Form):
         required(), NumberRange(min=15, max=720, message=_l("Enter a number between %(min)s and %(max)s."))],
         render_kw={"inputmode": "numeric", "step": 15})
     street = StringField(_l("Street and number"), validators=[Optional(), Length(max=200)],
-                         render_kw={"autocomplete": "street-address"})
+                         render_kw={"autocomplete": "address-line1"})
     postcode = postcode_field(_l("Postcode of the place"))
     town = StringField(_l("Town or district"), validators=[Optional(), Length(max=120)],
                        render_kw={"list": "place-list"})

@@ -15,7 +15,7 @@ from lotsen.auth.models import User
 from lotsen.auth.services import normalize_email
 from lotsen.errors import DomainError
 from lotsen.forms import unsafe_text
-from lotsen.i18n import LANGUAGE_NAMES, _
+from lotsen.i18n import _, supported_locales
 from lotsen.languages import LanguageLevel
 from lotsen.volunteers.models import Mode
 
@@ -213,8 +213,8 @@ def _date(today: dt.date):
 
 
 def _locale(text: str) -> str:
-    if text.lower() not in LANGUAGE_NAMES:
-        raise ValueError(_("Use one of: %(choices)s.", choices=", ".join(LANGUAGE_NAMES)))
+    if text.lower() not in supported_locales():
+        raise ValueError(_("Use one of: %(choices)s.", choices=", ".join(supported_locales())))
     return text.lower()
 
 

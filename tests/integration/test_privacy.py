@@ -170,7 +170,7 @@ class TestDeletionRequest:
     def test_without_the_tick_nothing_is_requested(self, client, session, login_as, pool, mails):
         login_as(pool.volunteer)
         response = client.post("/profile/deletion", data={})
-        assert response.status_code == 200 and "Please fill in this field." in response.get_data(as_text=True)
+        assert response.status_code == 200 and "Please tick this box to go on." in response.get_data(as_text=True)
         assert session.get(VolunteerProfile, pool.volunteer.id).deletion_requested_at is None
         assert mails() == []
 

@@ -275,7 +275,7 @@ class TestPage:
         coordinator = make_user(Role.COORDINATOR, office=world["office"])
         sign_in(client, coordinator.email)
         page = page_text(client.get("/reports/?period=quarter&year=2027&number=1"))
-        assert "Report Jan 1, 2027 – Mar 31, 2027" in page
+        assert "Report 1 Jan 2027 – 31 Mar 2027" in page
         assert '<img class="chart" src="/reports/requests.svg?' in page
         svg = client.get("/reports/requests.svg?period=quarter&year=2027&number=1")
         assert svg.mimetype == "image/svg+xml" and "<script" not in svg.get_data(as_text=True)
@@ -373,7 +373,7 @@ class TestExports:
         response = client.get("/reports/report.pdf?period=quarter&year=2027&number=1")
         assert response.mimetype == "application/pdf"
         text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.get_data())).pages)
-        assert "Report Jan 1, 2027 – Mar 31, 2027" in text
+        assert "Report 1 Jan 2027 – 31 Mar 2027" in text
         assert "Requests by month" in text and "March 2027" in text and "Languages in short supply" in text
 
     def test_no_cell_of_a_workbook_becomes_a_formula(self, session):

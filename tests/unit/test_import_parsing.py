@@ -59,7 +59,7 @@ def test_a_bad_language_cell_is_a_row_error_naming_the_column(cell, message):
     ("german_level", "C1", "C1 is not a level"),
     ("basic_training_on", "2026-03-02", "The date must not lie in the future."),
     ("basic_training_on", "30.02.2024", "30.02.2024 is not a date"),
-    ("locale", "fr", "Use one of: de, en."),
+    ("locale", "fr", "Use one of: de, en, ar, fa, tr, uk, ru."),
     ("email", "not-an-address", "not-an-address is not a valid email address."),
 ])
 def test_each_bad_cell_is_a_row_error(header, cell, message):

