@@ -43,6 +43,10 @@ def app_overrides():
 def live_server(app):
     """Serve ``app`` on 127.0.0.1 on a free port in a background thread; yields the base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Requests still in flight when a test ends (a chart image the browser was loading) finish before the test's
+    # tables are emptied: server_close() joins every request thread.
+    server.daemon_threads = False
+    server.block_on_close = True
     base_url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = base_url
     # A short poll interval lets shutdown() return quickly after each test.

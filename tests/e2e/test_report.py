@@ -61,3 +61,4 @@ def test_an_admin_compares_two_offices(page: Page, session, world, make_user):  
     chart = months.get_by_role("img").element_handle()
     page.wait_for_function("image => image.complete && image.naturalWidth > 0", arg=chart)
     expect(page.get_by_role("checkbox", name="Anderswo")).to_be_checked()  # the choice is kept
+    page.wait_for_function("() => [...document.images].every(image => image.complete)")  # every chart drawn

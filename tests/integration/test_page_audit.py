@@ -49,6 +49,29 @@ def collect(app, client, session, world: pages.World, folder: Path) -> list[Path
 
 
 @pytest.fixture
+def untranslated(monkeypatch):
+    """Every message looked up while it is active that the current catalogue does not hold."""
+    from babel.support import Translations
+
+    missed: set[str] = set()
+    gettext, ngettext = Translations.ugettext, Translations.ungettext
+
+    def looked_up(self, message):
+        if message not in self._catalog:
+            missed.add(message)
+        return gettext(self, message)
+
+    def looked_up_plural(self, singular, plural, n):
+        if (singular, 0) not in self._catalog:
+            missed.add(singular)
+        return ngettext(self, singular, plural, n)
+
+    monkeypatch.setattr(Translations, "ugettext", looked_up)
+    monkeypatch.setattr(Translations, "ungettext", looked_up_plural)
+    return missed
+
+
+@pytest.fixture
 def world(session, act, make_office, make_agency, make_user):
     return pages.build(session, act, make_office, make_agency, make_user)
 
@@ -71,3 +94,21 @@ def test_every_audited_page_is_valid_html(app, client, session, world, tmp_path,
 def test_the_csrf_token_of_several_forms_on_a_page_has_no_id(client, make_user):
     page = client.get("/login").get_data(as_text=True)  # the sign-in form and the language choice
     assert page.count('name="csrf_token"') == 2 and 'id="csrf_token"' not in page
+
+
+def test_volunteer_and_visitor_pages_show_no_untranslated_message(app, client, session, world, untranslated,
+                                                                  database_url):
+    if database_url.startswith("postgresql"):
+        pytest.skip("the pages are the same on both databases: checked once, on SQLite")
+    for locale in [code for code in app.config["LANGUAGES"] if code not in ("de", "en")]:
+        with client.session_transaction() as cookie:
+            cookie["locale"] = locale
+        for url in pages.visitor_pages():
+            assert client.get(url).status_code == 200
+        world.volunteer.locale = locale
+        session.commit()
+        sign_in(client, world.volunteer.email)
+        for url in pages.volunteer_pages(world):
+            assert client.get(url).status_code == 200
+        client.post("/logout")
+    assert sorted(untranslated) == [], "\n".join(sorted(untranslated))
