@@ -55,8 +55,8 @@ def load() -> dict:
         "PROXY_FIX": _env_bool("PROXY_FIX", production),
         "TIMEZONE": _env("TIMEZONE", "Europe/Berlin"),
         "DEFAULT_LOCALE": _env("DEFAULT_LOCALE", "de"),
-        # Interface languages offered (comma-separated; the first ones German and English are complete, the
-        # others cover every page and mail a volunteer sees): de, en, ar, fa, tr, uk, ru.
+        # Interface languages offered, comma-separated, from de, en, ar, fa, tr, uk, ru. German and English are
+        # complete; the others cover every page and mail a volunteer or a visitor sees.
         "LANGUAGES": [code.strip() for code in (_env("LANGUAGES", "de,en,ar,fa,tr,uk,ru") or "").split(",")
                       if code.strip()],
         "BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000"),

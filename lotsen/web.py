@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote as url_quote
-
 import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote as url_quote
 
 from flask import Flask, abort, current_app, g, render_template, request
 from flask_login import current_user, login_required

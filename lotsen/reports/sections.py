@@ -59,11 +59,11 @@ class Table:
     @property
     def groups(self) -> list[tuple[str, int]]:
         """The offices compared and how many columns each has, in the columns' order (none for one office)."""
-        spans: dict[str, int] = {}
+        spans: dict[str, list] = {}  # by the office's place in the comparison (two offices may share a name)
         for column in self.columns[1:]:
             if column.group:
-                spans[column.group] = spans.get(column.group, 0) + 1
-        return list(spans.items())
+                spans.setdefault(column.key.split(".")[0], [column.group, 0])[1] += 1
+        return [(group, span) for group, span in spans.values()]
 
 
 def _label(dimension: str, value) -> str:
