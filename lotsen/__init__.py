@@ -105,11 +105,12 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def layout_context():
         locale = language_of(get_locale() or app.config["DEFAULT_LOCALE"])
+        names = language_names()
         return {
             "current_locale": locale,
             "text_direction": text_direction(locale),
-            "language_names": language_names(),
-            "directions": {code: text_direction(code) for code in language_names()},
+            "language_names": names,
+            "directions": {code: text_direction(code) for code in names},
             "Role": Role,
             # Only for its CSRF token; never reads the request. (Mails rendered by the worker have no request.)
             "blank_form": Form(formdata=None) if has_request_context() else None,

@@ -8,7 +8,7 @@ import functools
 from babel import Locale
 from flask import current_app, has_app_context, has_request_context, request, session
 from flask_babel import force_locale as _force_locale
-from flask_babel import format_date, format_datetime, format_time, get_locale, ngettext  # noqa: F401
+from flask_babel import format_date, format_datetime, format_time, get_locale, ngettext  # noqa: F401  (re-exported)
 from flask_babel import gettext as _  # noqa: F401
 from flask_babel import lazy_gettext as _l  # noqa: F401
 from flask_login import current_user
@@ -97,11 +97,20 @@ def when(value, fmt: str = "medium") -> str:
         return ""
     if fmt == "short":
         return format_datetime(value, "short")
-    joined = Locale.parse(str(get_locale() or "de")).datetime_formats["medium"]  # "{1}, {0}": date, time
-    return str(joined).format(format_time(value, "short"), format_date(value, fmt))
+    return _joiner(str(get_locale() or "de")).format(format_time(value, "short"), format_date(value, fmt))
+
+
+@functools.cache
+def _joiner(locale: str) -> str:
+    """How the locale joins a date and a time ("{1}, {0}"), read once per locale: pages format many rows."""
+    return str(Locale.parse(locale).datetime_formats["medium"])
 
 
 def text_direction(locale: str | None = None) -> str:
     """'rtl' or 'ltr' for the given or current locale."""
-    code = str(locale or get_locale() or "de")
-    return "rtl" if Locale.parse(code).character_order == "right-to-left" else "ltr"
+    return _direction(str(locale or get_locale() or "de"))
+
+
+@functools.cache
+def _direction(locale: str) -> str:
+    return "rtl" if Locale.parse(locale).character_order == "right-to-left" else "ltr"

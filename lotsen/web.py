@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from flask import Flask, abort, current_app, g, render_template, request
+from flask import Flask, Response, abort, current_app, g, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -225,10 +225,11 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(500, _server_error)
 
 
-def attachment_header(filename: str) -> str:
-    """A download's Content-Disposition: the name as it is for browsers that read RFC 6266's ``filename*``,
-    and an ASCII stand-in for the rest."""
+def download(body: bytes | str, mimetype: str, filename: str) -> Response:
+    """A file to save: every download of Lotsen. Its Content-Disposition names the file as it is for browsers
+    that read RFC 6266's ``filename*``, with an ASCII stand-in for the rest."""
     fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in filename)
-    if fallback == filename:
-        return f'attachment; filename="{filename}"'
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{url_quote(filename, safe='')}"
+    disposition = f'attachment; filename="{fallback}"'
+    if fallback != filename:
+        disposition += f"; filename*=UTF-8''{url_quote(filename, safe='')}"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})

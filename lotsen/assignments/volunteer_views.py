@@ -3,7 +3,7 @@ calendar entry, stepping back, and recording the assignment afterwards. Routes o
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from lotsen.i18n import _, force_locale, usable_locale
 from lotsen.requests.informing import informed
 from lotsen.urls import domain
 from lotsen.volunteers.services import phone_of
-from lotsen.web import acting, attachment_header, form_failed, load, public, roles_required, submit
+from lotsen.web import acting, download, form_failed, load, public, roles_required, submit
 
 
 def _offer_page(offer: Offer, *, token: str | None = None, status: int = 200):
@@ -100,8 +100,7 @@ def assignment_calendar(assignment_id: int):
     assignment = load(Assignment, assignment_id, "can_view")
     entry = calendar.invitation(assignment, domain(), current_user.locale, now=clock.now(),
                                 cancelled=not assignment.is_live, method="PUBLISH")
-    return Response(entry["text"], mimetype="text/calendar",
-                    headers={"Content-Disposition": attachment_header(entry["filename"])})
+    return download(entry["text"], "text/calendar", entry["filename"])
 
 
 @bp.route("/assignments/<int:assignment_id>/withdraw", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -24,11 +24,7 @@ from lotsen.jobs import services as jobs
 from lotsen.jobs.models import Job, JobStatus
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, Office
-from lotsen.web import acting, load, roles_required, submit, writes
-
-
-def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+from lotsen.web import acting, download, load, roles_required, submit, writes
 
 
 # ------------------------------------------------------------------------------------------- the month
@@ -140,8 +136,8 @@ def payout_file(payout_id: int, file: str, kind: str):
            details={"file": file})
     stem = f"{made.year}-{made.month:02d}-{made.id}"
     if file == "sepa":
-        return _download(made.sepa_xml, "application/xml", f"sepa-{stem}.xml")
-    return _download(payout.cash_office_csv(db.session(), made), "text/csv", f"kasse-{stem}.csv")
+        return download(made.sepa_xml, "application/xml", f"sepa-{stem}.xml")
+    return download(payout.cash_office_csv(db.session(), made), "text/csv", f"kasse-{stem}.csv")
 
 
 # ------------------------------------------------------------------------------------------- statements
@@ -167,8 +163,8 @@ def statement_file(statement_id: int, kind: str):
            details={"format": kind})
     name = f"abrechnung-{statement.year}-{statement.month:02d}-{statement.id}.{kind}"
     if kind == "pdf":
-        return _download(documents.statement_pdf(statement, office), "application/pdf", name)
-    return _download(documents.statement_csv(statement), "text/csv", name)
+        return download(documents.statement_pdf(statement, office), "application/pdf", name)
+    return download(documents.statement_csv(statement), "text/csv", name)
 
 
 @bp.route("/month/statements.pdf")
@@ -181,7 +177,7 @@ def month_statements_pdf():
     listed = statements.statements_of(session, office.id, year, month)
     record(session, "statement.exported", actor=current_user, office_id=office.id,
            details={"format": "pdf", "year": year, "month": month, "statements": len(listed)})
-    return _download(documents.statements_pdf(listed, office), "application/pdf",
+    return download(documents.statements_pdf(listed, office), "application/pdf",
                      f"abrechnungen-{year}-{month:02d}.pdf")
 
 
@@ -200,7 +196,7 @@ def certificate(user_id: int, year: int):
     office = session.get(Office, volunteer.office_id)
     record(session, "certificate.exported", actor=current_user, subject=volunteer, office_id=office.id,
            details={"year": year})
-    return _download(documents.certificate_pdf(volunteer, year, paid, office), "application/pdf",
+    return download(documents.certificate_pdf(volunteer, year, paid, office), "application/pdf",
                      f"bescheinigung-{year}-{volunteer.id}.pdf")
 
 
@@ -229,8 +225,8 @@ def agency_sheet(agency_id: int, kind: str):
            details={"year": year, "month": month, "format": kind})
     name = f"einrichtung-{agency.id}-{year}-{month:02d}.{kind}"
     if kind == "pdf":
-        return _download(documents.agency_sheet_pdf(office, agency, year, month, rows), "application/pdf", name)
-    return _download(documents.agency_sheet_csv(rows), "text/csv", name)
+        return download(documents.agency_sheet_pdf(office, agency, year, month, rows), "application/pdf", name)
+    return download(documents.agency_sheet_csv(rows), "text/csv", name)
 
 
 # ------------------------------------------------------------------------------------------- bank details

@@ -30,6 +30,10 @@ from lotsen.requests.lifecycle import RequestStatus
 from lotsen.requests.models import HelpRequest
 from lotsen.volunteers.models import Training, VolunteerLanguage, VolunteerProfile
 
+__all__ = ["DIMENSIONS", "HOURS_DIMENSIONS", "Scope", "amount_used", "assignments_per_client", "by_office", "fill_by",
+           "hours_per_volunteer", "trainings", "hours_by", "requests_by_month", "short_supply",
+           "unfilled_by_reason", "unmet", "volunteers_by", "volunteers_summary"]
+
 FILLED = (RequestStatus.CONFIRMED, RequestStatus.COMPLETED)
 PAYABLE = (RecordStatus.CONFIRMED, RecordStatus.DECIDED)
 
@@ -319,10 +323,6 @@ def volunteers_by(session: Session, scope: Scope, dimension: str) -> list[dict]:
         raise ValueError(dimension)
     return sorted((row._asdict() for row in session.execute(query)), key=lambda r: (-r["volunteers"], str(r["key"])))
 
-
-__all__ = ["DIMENSIONS", "HOURS_DIMENSIONS", "Scope", "amount_used", "assignments_per_client", "by_office", "fill_by",
-           "hours_per_volunteer", "trainings", "hours_by", "requests_by_month", "short_supply",
-           "unfilled_by_reason", "unmet", "volunteers_by", "volunteers_summary"]
 
 
 def by_office(session: Session, scope: Scope, requests: list[dict], hours: list[dict]) -> list[dict]:

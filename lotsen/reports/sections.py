@@ -3,7 +3,7 @@ reports that leave the office."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 from flask_babel import format_currency, format_date, format_decimal
@@ -93,6 +93,12 @@ DIMENSION_TITLES = {
 }
 
 
+# Which sections read each breakdown of the requests.
+REQUEST_READERS = {**{d: (f"fill_{d}",) for d in queries.DIMENSIONS},
+                   "language": ("fill_language", "unmet_language", "short_supply"),
+                   "municipality": ("fill_municipality", "unmet_municipality"), "office": ("offices",)}
+
+
 def build(session: Session, scope: queries.Scope, *, publish: bool, only: str | None = None) -> list[Table]:
     """The report's sections in the page's order. ``only`` names the one section a CSV or a chart needs: then
     only its figures are queried."""
@@ -101,11 +107,11 @@ def build(session: Session, scope: queries.Scope, *, publish: bool, only: str | 
         return only is None or only == key
 
     tables = []
-    # The figures of the sections that break requests and hours down, each set in one query.
+    # The breakdowns the wanted sections read, each kind (requests, hours) in one query.
     offices = len(scope.office_ids) > 1 and want("offices")
     filled = queries.fill_by(session, scope, tuple(
-        d for d in queries.DIMENSIONS + ("office",) if want(f"fill_{d}") or (d == "office" and offices)
-        or (d in ("language", "municipality") and want(f"unmet_{d}")) or (d == "language" and want("short_supply"))))
+        d for d, readers in REQUEST_READERS.items()
+        if any(want(key) for key in readers) and (d != "office" or offices)))
     hours = queries.hours_by(session, scope, tuple(
         d for d in queries.HOURS_DIMENSIONS + ("office",) if want(f"hours_{d}") or (d == "office" and offices)))
     if offices:

@@ -16,7 +16,7 @@ from lotsen.i18n import _, format_date
 from lotsen.offices.models import Office
 from lotsen.reports import charts, exports, period, queries, sections
 from lotsen.spreadsheets import csv_text
-from lotsen.web import roles_required, writes
+from lotsen.web import download, roles_required, writes
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 KINDS = ("month", "quarter", "year", "range")
@@ -139,8 +139,7 @@ def section_csv(key: str):
            details={"section": key, "args": _query()})
     rows = [[c.heading for c in table.columns]] + [
         [sections.plain(row.get(c.key), c.kind) for c in table.columns] for row in table.rows]
-    return Response(csv_text(rows), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{key}.csv"'})
+    return download(csv_text(rows), "text/csv", f"{key}.csv")
 
 
 @bp.route("/<key>.svg")
@@ -171,8 +170,7 @@ def report_file(kind: str):
         title = _("Report %(from)s – %(to)s",
                   **{"from": format_date(chosen.start), "to": format_date(chosen.last_day)})
         body, mimetype = exports.report_pdf(str(title), tables), "application/pdf"
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="report-{chosen.start}-{chosen.last_day}.{kind}"'})
+    return download(body, mimetype, f"report-{chosen.start}-{chosen.last_day}.{kind}")
 
 
 @bp.route("/lists/<any(requests, assignments):which>.<any(csv, xlsx):kind>")
@@ -189,7 +187,5 @@ def raw_list(which: str, kind: str):
     name = f"{which}-{chosen.start}-{chosen.last_day}.{kind}"
     if kind == "xlsx":
         title = str(_("Requests") if which == "requests" else _("Assignment records"))
-        return Response(exports.list_workbook(title, header, rows), mimetype=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return Response(csv_text(exports.list_csv_rows(header, rows)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return download(exports.list_workbook(title, header, rows), XLSX, name)
+    return download(csv_text(exports.list_csv_rows(header, rows)), "text/csv", name)

