@@ -81,6 +81,11 @@ def load() -> dict:
         "PASSWORD_RESET_MAX_AGE": _env_int("PASSWORD_RESET_MAX_AGE", 2 * 3600),
         "INVITATION_MAX_AGE": _env_int("INVITATION_MAX_AGE", 14 * 24 * 3600),
         "VERIFY_EMAIL_MAX_AGE": _env_int("VERIFY_EMAIL_MAX_AGE", 7 * 24 * 3600),
+        # The API (lotsen/api): requests per token and minute; webhooks to http://localhost and to private
+        # addresses only where this is on (development, tests), never in production.
+        "API_RATE_LIMIT": _env("API_RATE_LIMIT", "120 per minute"),
+        "API_TOKEN_MAX_DAYS": _env_int("API_TOKEN_MAX_DAYS", 730),
+        "WEBHOOK_ALLOW_LOCAL": _env_bool("WEBHOOK_ALLOW_LOCAL", not production) and not production,
         # Sessions (lotsen/auth/sessions.py): ended after this long without use, at the latest after this
         # long; "stay signed in" keeps a session for REMEMBER_DAYS (and no longer).
         "SESSION_IDLE_MINUTES": _env_int("SESSION_IDLE_MINUTES", 60),

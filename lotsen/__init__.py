@@ -17,7 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from flask import Flask
 
     import config
-    from lotsen import cli, db, security, web
+    from lotsen import api, cli, db, security, web
     from lotsen.extensions import babel, csrf, limiter, login_manager
     from lotsen.i18n import _l, check_languages, select_locale
 
@@ -56,6 +56,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     web.init_app(app)
     security.init_app(app)
     _register_blueprints(app)
+    api.init_app(app)
     _register_template_helpers(app)
     cli.init_app(app)
     return app

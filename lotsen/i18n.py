@@ -82,6 +82,8 @@ def select_locale() -> str:
 def _chosen_language() -> str:
     if not has_request_context():
         return current_app.config["DEFAULT_LOCALE"]
+    if request.blueprint == "api":  # a system with a token: no session, its Accept-Language
+        return request.accept_languages.best_match(supported_locales()) or current_app.config["DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in supported_locales():
         return current_user.locale
     chosen = session.get("locale")

@@ -1,5 +1,6 @@
 """Imports every model so that ``Base.metadata`` is complete (Alembic, tests)."""
 
+from lotsen.api.models import ApiToken, IdempotentResponse, WebhookEndpoint
 from lotsen.assignments.models import Assignment, Offer
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User, UserStatus
@@ -21,7 +22,7 @@ from lotsen.volunteers.models import (
                                       VolunteerProfile,
 )
 
-__all__ = ["Absence", "Agency", "AgencyType", "Assignment", "AssignmentRecord", "AuditEvent", "AvailabilityWindow", "ExtraDate",
+__all__ = ["Absence", "Agency", "ApiToken", "IdempotentResponse", "WebhookEndpoint", "AgencyType", "Assignment", "AssignmentRecord", "AuditEvent", "AvailabilityWindow", "ExtraDate",
            "HelpRequest", "Job", "LanguageWindow", "Municipality", "Offer", "Office", "OfficeKind", "OfficePostcode",
            "OutboxMessage", "Payout", "PayoutDetails", "PlaceAlias", "Programme", "RateVersion", "RecordVersion", "RequestEvent", "RequestSeries", "Role", "Statement", "Training", "User", "UserSession", "UserStatus",
            "VolunteerLanguage", "VolunteerProfile"]

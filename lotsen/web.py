@@ -179,9 +179,20 @@ def _security_headers(response):
     return response
 
 
+def is_api() -> bool:
+    """The request is one to the API (/api/...): it is answered in problem details, never in HTML."""
+    return request.path.startswith("/api/") and request.endpoint != "api_docs.docs"
+
+
 def _error_page(error: HTTPException):
     if error.code is None or error.code < 400:
         return error  # routing redirects such as a missing trailing slash
+    if is_api():
+        from lotsen.api import problems
+
+        if error.code == 429:
+            security.event("throttled", api=True)
+        return problems.of_http(error)
     _log_refusal(error.code)
     template = error.code if error.code in (400, 403, 404, 405, 413, 429) else "generic"
     return render_template(f"errors/{template}.html", error=error), error.code
@@ -212,7 +223,17 @@ def _server_error(error):
     db_session = g.get("db_session")
     if db_session is not None:
         db_session.rollback()
+    if is_api():
+        from lotsen.api import problems
+
+        return problems.response("server-error")
     return render_template("errors/500.html"), 500
+
+
+def _api_problem(error):
+    from lotsen.api import problems
+
+    return problems.of_problem(error)
 
 
 def init_app(app: Flask) -> None:
@@ -223,6 +244,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(500, _server_error)
+    from lotsen.api.problems import ApiProblem
+
+    app.register_error_handler(ApiProblem, _api_problem)
 
 
 def download(body: bytes | str, mimetype: str, filename: str) -> Response:

@@ -26,6 +26,7 @@ class World:
     request_id: int
     to_record_id: int  # an assignment that took place, not yet recorded
     record_id: int  # a recorded one
+    agency_id: int
 
 
 def build(session, act, make_office, make_agency, make_user) -> World:
@@ -63,7 +64,7 @@ def build(session, act, make_office, make_agency, make_user) -> World:
                  at=past[1].ends_at + dt.timedelta(hours=1))
     session.commit()
     return World(volunteer, coordinator, caseworker, admin, offer.id, assignment.id, asked.id, past[0].id,
-                 record.id)
+                 record.id, agency.id)
 
 
 def visitor_pages() -> list[str]:
@@ -86,7 +87,8 @@ def staff_pages(world: World) -> dict[str, list[str]]:
         "coordinator": ["/start", "/coordination/", "/requests/", "/requests/new", f"/requests/{world.request_id}",
                         f"/requests/{world.request_id}/candidates", "/volunteers/",
                         f"/volunteers/{world.volunteer.id}", "/agencies/", "/places/", "/offices/settings",
-                        "/month", "/reports/", "/outbox/", "/audit/", "/users/", "/records", "/programmes"],
+                        "/month", "/reports/", "/outbox/", "/audit/", "/users/", "/records", "/programmes",
+                        f"/agencies/{world.agency_id}/api/", f"/users/{world.caseworker.id}"],
         "caseworker": ["/start", "/requests/", "/requests/new", f"/requests/{world.request_id}", "/records"],
         "admin": ["/start", "/offices/", "/users/", "/reports/"],
     }

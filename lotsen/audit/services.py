@@ -27,6 +27,8 @@ def record(
     """
     if ip_address is None:
         ip_address = (request.remote_addr or "") if has_request_context() else ""
+    if getattr(actor, "is_api", False):  # an agency's system: no account, the token is named instead
+        details = {**(details or {}), **actor.audit_details}
     if hasattr(subject, "_get_current_object"):  # the signed-in user, passed on as Flask-Login's proxy
         subject = subject._get_current_object()
     event = AuditEvent(

@@ -84,6 +84,8 @@ class User(Base):
     mail_opt_out: Mapped[list] = mapped_column(JSON, default=list)  # categories of optional mail switched off
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)  # the private iCal feed's secret
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Caseworkers only: the agency's lead caseworker, who issues its API tokens where the office allows it.
+    manages_api: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Self-registered people confirm their address by a mailed link; invited people by using the invitation.

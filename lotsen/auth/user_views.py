@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from lotsen import clock, db, security
+from lotsen.api import tokens
 from lotsen.assignments import changes
 from lotsen.auth import directory, forms, second_factor, services
 from lotsen.auth.models import Role, User, UserStatus
@@ -138,6 +139,21 @@ def withdraw_office_access(user_id: int):
     """Stop working with a caseworker of a shared agency; the other offices keep working with them."""
     return _account_action(user_id, services.withdraw_office_access,
                            _("%(name)s no longer works with your office."))
+
+
+@bp.route("/<int:user_id>/api-lead", methods=["POST"])
+@roles_required(*MANAGERS)
+def set_api_lead(user_id: int):
+    """Make a caseworker their agency's lead caseworker (who may manage its API access), or no longer."""
+    lead = request.form.get("lead") == "1"
+
+    def change(session, actor, user):
+        if user.role is not Role.CASEWORKER:
+            raise services.AccountError(_("Only a caseworker can be an agency's lead caseworker."))
+        tokens.set_lead(session, acting(), user, lead)
+
+    return _account_action(user_id, change, _("%(name)s now manages the agency's API access.") if lead else
+                           _("%(name)s no longer manages the agency's API access."))
 
 
 @bp.route("/<int:user_id>/resend-invitation", methods=["POST"])

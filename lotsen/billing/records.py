@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lotsen.acting import Acting
+from lotsen.api import webhooks
 from lotsen.assignments.lifecycle import AssignmentStatus
 from lotsen.assignments.loading import lock_assignment, lock_request
 from lotsen.assignments.models import Assignment
@@ -101,6 +102,7 @@ def _ask_agency(session: Session, record: AssignmentRecord) -> None:
     request = record.assignment.request
     tell_agency(session, request, "billing/confirm_record", record=record, url=links.confirm_url(record),
                 volunteer=record.volunteer)
+    webhooks.record_awaiting(session, record)
 
 
 def record(session: Session, acting: Acting, assignment_id: int, facts: Facts) -> AssignmentRecord:

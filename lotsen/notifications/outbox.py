@@ -129,6 +129,8 @@ def _send_one(session: Session, message_id_: int, worker: str, transport: Transp
     message = db.locked(session, OutboxMessage, message_id_)
     if message is None or message.status is not OutboxStatus.SENDING or message.claimed_by != worker:
         return "skipped"  # cancelled meanwhile, or reclaimed by another worker after our lease ran out
+    if message.channel == "webhook":
+        return _post_webhook(session, message, now)
     payload = message.payload or {}
     try:
         built = build(settings, to=message.recipient, subject=payload.get("subject", ""),
@@ -148,14 +150,32 @@ def _send_one(session: Session, message_id_: int, worker: str, transport: Transp
     return "sent"
 
 
-def _failed(message: OutboxMessage, error: Exception, now: dt.datetime, *, permanent: bool) -> None:
-    message.last_error = f"{type(error).__name__}: {error}"[:2000]
+def _post_webhook(session: Session, message: OutboxMessage, now: dt.datetime) -> str:
+    """A webhook delivery (``lotsen.api.webhooks``): the receiver's answer is kept beside the row."""
+    from flask import current_app
+
+    from lotsen.api import webhooks
+
+    try:
+        answer = webhooks.deliver(session, message, allow_local=current_app.config["WEBHOOK_ALLOW_LOCAL"],
+                                  now=clock.now())
+    except webhooks.DeliveryError as error:
+        _failed(message, error, now, permanent=error.permanent, text=str(error))
+        return "failed"
+    message.status, message.sent_at, message.claimed_by, message.lease_until = OutboxStatus.SENT, clock.now(), "", None
+    message.last_error = answer  # what the receiver answered, shown with the deliveries
+    return "sent"
+
+
+def _failed(message: OutboxMessage, error: Exception, now: dt.datetime, *, permanent: bool,
+            text: str | None = None) -> None:
+    message.last_error = (text or f"{type(error).__name__}: {error}")[:2000]
     if permanent or message.attempts >= MAX_ATTEMPTS:
         message.status = OutboxStatus.FAILED
     else:
         message.status, message.due_at = OutboxStatus.PENDING, now + backoff(message.attempts)
     message.claimed_by, message.lease_until = "", None
-    log.warning("Mail %s to %s failed (attempt %s): %s", message.id, message.recipient, message.attempts,
+    log.warning("Message %s to %s failed (attempt %s): %s", message.id, message.recipient, message.attempts,
                 message.last_error)
 
 

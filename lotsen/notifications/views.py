@@ -95,7 +95,7 @@ def calendar_feed(token: str):
 def list_outbox():
     """Mail that could not be delivered (with retry), and how much is waiting."""
     session = db.session()
-    scope = select(OutboxMessage)
+    scope = select(OutboxMessage).where(OutboxMessage.channel == "email")  # webhooks: the agency's API page
     if not current_user.is_admin:
         scope = scope.where(OutboxMessage.office_id == current_user.office_id)
     failed = session.scalars(scope.where(OutboxMessage.status == OutboxStatus.FAILED)

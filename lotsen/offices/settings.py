@@ -83,6 +83,10 @@ SETTINGS: list[Setting] = [
             _l("Shown to caseworkers instead, e.g. a professional interpreting service or a phone/video service.")),
     Setting("offer_valid_hours", Section.OFFERS, "int", 24, _l("Offers expire after"),
             _l("An offer also expires when the appointment is nearer than this."), 1, 336, unit=_l("hours")),
+    Setting("api_by_lead_caseworker", Section.REQUESTS, "bool", False,
+            _l("Agencies' lead caseworkers manage their API access"),
+            _l("The caseworker marked as an agency's lead may issue and revoke its API tokens and webhooks for "
+               "this office's requests.")),
     Setting("auto_confirm", Section.OFFERS, "bool", False, _l("Confirm acceptances automatically"),
             _l("Otherwise a coordinator confirms each acceptance.")),
     Setting("wave_size", Section.OFFERS, "int", 3, _l("Volunteers per wave"),

@@ -25,6 +25,7 @@ def jobs(*, fast: bool, slow: bool) -> list[tuple[str, Callable]]:
     Each is ``job(session, acting)``: Lotsen itself acts, at the tick's ``now``.
     """
     from lotsen import retention
+    from lotsen.api import tokens
     from lotsen.assignments import offering
     from lotsen.matching import counts
     from lotsen.reminders import services as reminders
@@ -44,6 +45,7 @@ def jobs(*, fast: bool, slow: bool) -> list[tuple[str, Callable]]:
         ("certificate_warnings", lambda session, acting: reminders.certificate_warnings(session, now=acting.now,
                                                                                         zone=acting.zone)),
         ("purge_expired_data", retention.purge),
+        ("forget_idempotent_answers", tokens.forget_answers),
     ]
     return (every_tick if fast else []) + (hourly if slow else [])
 

@@ -63,6 +63,7 @@ class Entry:
     who: str
     title: str
     note: str = ""
+    action: str = ""
     late: bool = False
     changes: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -78,7 +79,7 @@ def history_for(request, reader) -> list[Entry]:
         readable = office or event.audience is Audience.AGENCY
         details = event.details or {}
         entries.append(Entry(
-            at=event.at, who=_who(event, office), title=action_title(event.action),
+            at=event.at, who=_who(event, office), title=action_title(event.action), action=event.action,
             note=event.note if readable else "", late=bool(details.get("late")),
             changes=describe_changes(details) if readable and action is Action.EDIT else []))
     return entries
@@ -86,7 +87,7 @@ def history_for(request, reader) -> list[Entry]:
 
 def _who(event, office: bool) -> str:
     if event.actor is None:
-        return _("Lotsen (automatic)")
+        return (event.details or {}).get("api_client") or _("Lotsen (automatic)")
     if event.actor.role is Role.VOLUNTEER and not office:
         return _("The volunteer")
     return event.actor.name

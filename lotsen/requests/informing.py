@@ -67,7 +67,7 @@ def tell_agency(session: Session, request: HelpRequest, template: str, **context
 def whom_to_inform(session: Session, actor: User, agency: Agency, data) -> tuple:
     """(user, name, email, phone) of the agency's side of a request: a caseworker filing for their agency is
     told themselves; the office filing for an agency names one of its caseworkers, or a contact."""
-    if actor.role is Role.CASEWORKER:
+    if actor.role is Role.CASEWORKER and not getattr(actor, "is_api", False):
         return actor, "", "", ""
     if data.inform_user_id:
         user = session.get(User, data.inform_user_id)
@@ -75,6 +75,8 @@ def whom_to_inform(session: Session, actor: User, agency: Agency, data) -> tuple
                 or user.status is not UserStatus.ACTIVE):
             raise RequestError(_("Choose a caseworker of this agency, or name a contact."), "inform_user_id")
         return user, "", "", ""
+    if getattr(actor, "is_api", False) and not (data.inform_name.strip() or data.inform_email.strip()):
+        return None, "", "", ""  # an agency's system names nobody: the agency's own address is told
     if not data.inform_name.strip() or not data.inform_email.strip():
         raise RequestError(_("Name the person at the agency to inform, with their email address."), "inform_name")
     return None, data.inform_name.strip(), data.inform_email.strip().lower(), data.inform_phone.strip()

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, SmallIn
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lotsen import clock
+from lotsen.acting import person
 from lotsen.auth.models import Role, User
 from lotsen.auth.permissions import coordinates
 from lotsen.db import Base, UTCDateTime
@@ -134,8 +135,11 @@ class HelpRequest(Base):
             before, self.status = None, RequestStatus.OPEN
         else:
             before, self.status = self.status, next_status(self.status, action)
+        details = dict(details or {})
+        if getattr(actor, "is_api", False):  # an agency's system: the history names its token
+            details["api_client"] = actor.label
         event = RequestEvent(action=action.value, from_status=before.value if before else None,
-                             to_status=self.status.value, actor=actor, note=note, details=details or {},
+                             to_status=self.status.value, actor=person(actor), note=note, details=details,
                              audience=audience or default_audience(action),
                              at=at or clock.now())
         self.events.append(event)

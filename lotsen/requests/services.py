@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from lotsen import languages as catalogue
+from lotsen.acting import person
 from lotsen.audit.services import record
 from lotsen.auth.models import Role, User
 from lotsen.geo import services as places
@@ -217,7 +218,7 @@ def create_requests(session: Session, actor: User, office: Office, agency: Agenc
         if not allow_duplicate:
             _warn_duplicates(find_duplicates(session, agency.id, dated.client_reference, checked.language,
                                              checked.starts_at, checked.ends_at))
-        request = HelpRequest(office_id=office.id, agency_id=agency.id, created_by=actor, series=series,
+        request = HelpRequest(office_id=office.id, agency_id=agency.id, created_by=person(actor), series=series,
                               submission_key=(submission_key or None) if index == 0 else None,
                               created_at=now, updated_at=now)
         request.inform_user, request.inform_name, request.inform_email, request.inform_phone = inform

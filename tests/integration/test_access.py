@@ -50,8 +50,9 @@ def world(session, make_office, make_agency, make_user):
 
 
 def _routes(app):
+    """Every page's route and method (the API's routes take a token, not a session: tests/integration/test_api.py)."""
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint == "static" or getattr(app.view_functions[rule.endpoint], "lotsen_access", "") == "token":
             continue
         for method in sorted(rule.methods & {"GET", "POST"}):
             yield rule, method
@@ -63,7 +64,8 @@ def _url(app, rule, world) -> str:
               "training_id": 999_999, "request_id": world["request"].id, "offer_id": 999_999,
               "assignment_id": 999_999, "message_id": 999_999, "job_id": 999_999, "record_id": 999_999,
               "programme_id": 999_999, "payout_id": 999_999, "statement_id": 999_999, "year": 2027,
-              "kind": "csv", "key": "requests", "which": "requests", "file": "sepa"}
+              "kind": "csv", "key": "requests", "which": "requests", "file": "sepa", "slug": "validation",
+              "token_id": 999_999, "endpoint_id": 999_999}
     values.update(ARGUMENTS_OF.get(rule.endpoint, {}))
     with app.test_request_context():
         return app.url_map.bind("localhost").build(rule.endpoint, {k: values[k] for k in rule.arguments})
