@@ -30,3 +30,12 @@ def on_starting(server):
     problem = shared_throttling_problem(server.cfg.workers, config.load())
     if problem:
         raise RuntimeError(problem)
+
+
+def post_worker_init(worker):
+    """Once the app is loaded, its objects (models, catalogues, templates) leave the garbage collector's
+    generations: a full collection then scans only what requests create (shorter pauses, a lower p99)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -15,13 +15,15 @@ four weeks (open, offered with open offers, accepted, confirmed). Volunteer 1 ha
 assignments and a history, so their start page has something to show.
 
 Then it serves the app with ``gunicorn --workers 2`` (sync workers), signs in through the login form
-as the coordinator and as volunteer 1, and loads three targets in turn with N concurrent clients
+as the coordinator and as volunteer 1, and loads six targets in turn with N concurrent clients
 (threads with http.client, a fixed User-Agent, the session cookie): ``/healthz`` (one primary-key
-query), the coordinator's dashboard and the volunteer's start page (``/`` redirects to ``/start``; the
-page behind the redirect is measured). After a warm-up it counts requests for a fixed time and prints
-requests/s, p50 and p99 per target, each page's throughput as a share of the bare endpoint's, whether
-the targets hold (each page >= 40 % of the bare throughput, p99 < 150 ms), and, measured in-process,
-how many SQL statements each page runs. ``--strict`` makes a missed (or unmeasurable) target exit 1.
+query), the coordinator's dashboard, the volunteer's start page (``/`` redirects to ``/start``; the
+page behind the redirect is measured), and for the coordinator the page of the upcoming request with the
+most offers, its candidates (matching over the pool), and the volunteer directory. After a warm-up it
+counts requests for a fixed time and prints requests/s, p50 and p99 per target, each page's throughput
+as a share of the bare endpoint's, whether the targets hold (each page >= 40 % of the bare throughput,
+p99 < 150 ms), and, measured in-process, how many SQL statements each page runs. ``--strict`` makes a
+missed (or unmeasurable) target exit 1.
 
 The clients run on the same machine as gunicorn and PostgreSQL and take their share of the CPUs; the
 report shows how much, and how much CPU the app and database spent per request. Anything else busy on the
@@ -386,7 +388,9 @@ class Server:
     def start(self) -> None:
         env = dict(os.environ, LOTSEN_DATABASE_URL=self.url, LOTSEN_INSTANCE_PATH=str(self.folder),
                    LOTSEN_MAIL_DIR=str(self.folder / "mail"), LOTSEN_BASE_URL=f"http://127.0.0.1:{self.port}",
-                   LOTSEN_PRODUCTION="1", LOTSEN_RATELIMIT_STORAGE_URI="memory://")
+                   LOTSEN_PRODUCTION="1", LOTSEN_RATELIMIT_STORAGE_URI=os.environ.get(
+                       "LOTSEN_BENCH_REDIS_URL", "redis://127.0.0.1:6379"), LOTSEN_RATELIMIT_KEY_PREFIX="lotsen-bench-http",
+                   LOTSEN_TWO_FACTOR_REQUIRED="")  # the pages, not the second factor, are measured
         command = [sys.executable, "-m", "gunicorn", "--workers", str(self.workers),
                    "--bind", f"127.0.0.1:{self.port}", "--error-logfile", str(self.log), "--log-level", "warning",
                    "lotsen:create_app()"]
@@ -692,7 +696,7 @@ def count_statements(url: str, folder: Path, targets: list[Target], emails: dict
     from lotsen import create_app
 
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(folder), "MAIL_DIR": str(folder / "mail"),
-                      "RATELIMIT_STORAGE_URI": "memory://"})
+                      "RATELIMIT_STORAGE_URI": "memory://", "TWO_FACTOR_REQUIRED": []})
     engine = app.extensions["lotsen.engine"]
     seen: list[tuple[float, str]] = []
 
@@ -867,6 +871,11 @@ def main(argv=None) -> int:
         loader = make_engine(url)
         started = time.perf_counter()
         pool = load(loader, args.volunteers, args.requests, args.seed, now)
+        with loader.connect() as conn:  # the request whose page and candidates are measured: one being asked
+            request_id = conn.execute(text(
+                "SELECT requests.id FROM requests JOIN offers ON offers.request_id = requests.id "
+                "WHERE requests.status = 'offered' AND requests.starts_at > now() GROUP BY requests.id "
+                "ORDER BY count(*) DESC, requests.id LIMIT 1")).scalar() or 1
         loader.dispose()
         print(f"Generated in {time.perf_counter() - started:.1f} s: "
               + ", ".join(f"{name} {n:,}" for name, n in pool.rows.items()), flush=True)
@@ -879,9 +888,13 @@ def main(argv=None) -> int:
             server.start()
             try:
                 server.wait_until_healthy()
+                coordinator = sign_in(port, COORDINATOR_EMAIL)
                 targets = [Target("bare endpoint", "/healthz", {}, is_page=False),
-                           Target("coordinator dashboard", args.dashboard_path, sign_in(port, COORDINATOR_EMAIL)),
-                           Target("volunteer start page", args.start_path, sign_in(port, VOLUNTEER_EMAIL))]
+                           Target("coordinator dashboard", args.dashboard_path, coordinator),
+                           Target("volunteer start page", args.start_path, sign_in(port, VOLUNTEER_EMAIL)),
+                           Target("request page", f"/requests/{request_id}", coordinator),
+                           Target("candidates page", f"/requests/{request_id}/candidates", coordinator),
+                           Target("volunteer directory", "/volunteers/", coordinator)]
                 for target in targets:
                     target.path, status = resolve(port, target.cookies, target.asked)
                     if status != 200:
@@ -896,8 +909,10 @@ def main(argv=None) -> int:
                 server.stop()
             if args.quiet_wait:
                 wait_for_quiet(args.quiet_wait)
-            count_statements(url, Path(folder), targets, {"coordinator dashboard": COORDINATOR_EMAIL,
-                                                          "volunteer start page": VOLUNTEER_EMAIL})
+            count_statements(url, Path(folder), targets, {
+                "coordinator dashboard": COORDINATOR_EMAIL, "volunteer start page": VOLUNTEER_EMAIL,
+                "request page": COORDINATOR_EMAIL, "candidates page": COORDINATOR_EMAIL,
+                "volunteer directory": COORDINATOR_EMAIL})
         met = report(targets, args.clients, args.seconds)
     finally:
         if args.keep:

@@ -17,7 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from flask import Flask
 
     import config
-    from lotsen import api, cli, db, security, web
+    from lotsen import api, cli, db, i18n, security, web
     from lotsen.extensions import babel, csrf, limiter, login_manager
     from lotsen.i18n import _l, check_languages, select_locale
 
@@ -51,6 +51,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     babel.init_app(app, locale_selector=select_locale)
+    i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     web.init_app(app)
@@ -95,13 +96,14 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_template_helpers(app: Flask) -> None:
     from flask import has_request_context
-    from flask_babel import format_date, format_decimal, format_timedelta, get_locale
+    from flask_babel import format_date, format_decimal, get_locale
     from lotsen.forms import Form
 
     from lotsen import languages
+    from lotsen.urls import path_of
     from lotsen.auth.models import Role
     from lotsen.billing import explain
-    from lotsen.i18n import language_names, language_of, text_direction, when
+    from lotsen.i18n import language_names, language_of, text_direction, time_until, when
 
     @app.context_processor
     def layout_context():
@@ -118,6 +120,7 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
     app.jinja_env.globals["language_name"] = languages.name
+    app.jinja_env.globals["path_of"] = path_of
     app.jinja_env.globals["variety_name"] = languages.variety_name
 
     app.jinja_env.filters["datetime"] = when
@@ -125,4 +128,4 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["money"] = explain.money
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["duration"] = explain.duration
-    app.jinja_env.filters["timedelta"] = lambda value: format_timedelta(value, add_direction=True, threshold=1.1)
+    app.jinja_env.filters["timedelta"] = time_until

@@ -12,7 +12,7 @@ class TitledEnum(str, enum.Enum):
 
     @property
     def title(self) -> str:
-        return str(self.titles()[self])
+        return str(_titles(type(self))[self])
 
     @classmethod
     def titles(cls) -> dict:
@@ -21,8 +21,19 @@ class TitledEnum(str, enum.Enum):
     @classmethod
     def choices(cls) -> list[tuple[str, object]]:
         """(value, lazily translated title): safe to use in forms defined at import time."""
-        titles = cls.titles()
+        titles = _titles(cls)
         return [(member.value, titles[member]) for member in cls]
+
+
+_TITLES: dict[type, dict] = {}
+
+
+def _titles(cls) -> dict:
+    """An enum's lazy titles, made once (each is translated when shown)."""
+    titles = _TITLES.get(cls)
+    if titles is None:
+        titles = _TITLES[cls] = cls.titles()
+    return titles
 
 
 def enum_column(enum_cls: type[enum.Enum], length: int = 32) -> SAEnum:

@@ -17,7 +17,8 @@ from werkzeug.datastructures import MultiDict
 from wtforms import (DateField, DateTimeLocalField, DecimalField, FloatField, IntegerField, SelectField, StringField,
                      TextAreaField, TimeField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import HiddenInput
+from markupsafe import Markup, escape
+from wtforms.widgets import HiddenInput, Select
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, StopValidation, ValidationError
@@ -174,3 +175,26 @@ def valid_iban(_form, field) -> None:
         IBAN(field.data)
     except SchwiftyException:
         raise ValidationError(_l("This is not a valid IBAN. Please check it.")) from None
+
+
+class QuickSelect(Select):
+    """WTForms' select with its plain options written directly instead of through ``html_params`` (the same
+    markup; a filter form lists dozens of options on every view of a busy page)."""
+
+    @classmethod
+    def _dispatch_render_option(cls):
+        return cls.render_option
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if choice.render_kw or kwargs:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        selected = "selected " if choice.selected else ""  # (html_params sorts the attributes: the same order)
+        return Markup(f'<option {selected}value="{escape(value)}">{escape(choice.label or choice.value)}</option>')
+
+
+class FilterSelect(SelectField):
+    """A select of a list's filters (rendered on every view of the list)."""
+
+    widget = QuickSelect()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 
-from babel import Locale
-from flask import current_app, has_app_context, has_request_context, request, session
+from babel import Locale, dates
+from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import force_locale as _force_locale
-from flask_babel import format_date, format_datetime, format_time, get_locale, ngettext  # noqa: F401  (re-exported)
-from flask_babel import gettext as _  # noqa: F401
-from flask_babel import lazy_gettext as _l  # noqa: F401
+from flask_babel import format_date, format_datetime, format_time, get_locale, get_timezone, get_translations  # noqa: F401
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 # The interface languages Lotsen has catalogues for. German and English are complete; the others translate
@@ -31,11 +31,64 @@ def language_of(locale=None) -> str:
     return Locale.parse(str(locale or get_locale() or "de")).language
 
 
+# ----------------------------------------------------------------------------------------------- messages
+# A page looks up hundreds of messages. Flask-Babel finds the catalogue anew for each (the context, the
+# locale, its name, the cache); here it is found once per request (or app context) and kept on ``g``, and
+# found again inside ``force_locale`` (a mail in the recipient's language) and after it.
+
+_BOUND = "lotsen_translations"
+_FORMATS = "lotsen_formats"
+
+
+def translations():
+    """The current language's catalogue, looked up once per request."""
+    if not has_app_context():
+        return get_translations()
+    bound = g.get(_BOUND)
+    if bound is None:
+        bound = get_translations()
+        setattr(g, _BOUND, bound)
+    return bound
+
+
+def _(string: str, **variables) -> str:
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    return translations().ungettext(singular, plural, num) % variables
+
+
+def _l(string: str, **variables) -> LazyString:
+    """Translated when shown, in the language of that moment (for texts defined at import time)."""
+    return LazyString(_, string, **variables)
+
+
+def init_app(app) -> None:
+    """Templates look messages up the same way (Flask-Babel installed its own callables before)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: translations().ugettext(string),
+        ngettext=lambda singular, plural, num: translations().ungettext(singular, plural, num),
+        pgettext=lambda context, string: translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, num: translations().unpgettext(context, singular, plural, num),
+        newstyle=True)
+
+
 @contextlib.contextmanager
 def force_locale(code: str):
     """Speak ``code`` for a while (a mail, a page for someone else), with its regional formats."""
-    with _force_locale(formats_of(code)):
-        yield
+    outer = {key: g.pop(key, None) for key in (_BOUND, _FORMATS)} if has_app_context() else {}
+    try:
+        with _force_locale(formats_of(code)):
+            yield
+    finally:
+        if has_app_context():
+            for key, value in outer.items():
+                g.pop(key, None)
+                if value is not None:
+                    setattr(g, key, value)
 
 
 def native_name(code: str) -> str:
@@ -92,14 +145,39 @@ def _chosen_language() -> str:
     return request.accept_languages.best_match(supported_locales()) or current_app.config["DEFAULT_LOCALE"]
 
 
+def reader_formats() -> tuple[str, dt.tzinfo]:
+    """The reader's locale and time zone, looked up once per request (and again inside ``force_locale``)."""
+    if not has_app_context():
+        return str(get_locale() or "de"), get_timezone()
+    bound = g.get(_FORMATS)
+    if bound is None:
+        bound = (str(get_locale() or "de"), get_timezone())
+        setattr(g, _FORMATS, bound)
+    return bound
+
+
 def when(value, fmt: str = "medium") -> str:
     """A moment in the reader's language and the office's time zone: the date as ``fmt`` asks, the time always
     short (no seconds, no zone name: "Dienstag, 8. Dezember 2026, 10:00"; "Tuesday, 8 December 2026, 10:00")."""
     if not value:
         return ""
+    locale, zone = reader_formats()
+    return _when(value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc), fmt, locale, zone)
+
+
+@functools.lru_cache(maxsize=8192)
+def _when(value: dt.datetime, fmt: str, locale: str, zone: dt.tzinfo) -> str:
+    """Formatted once per moment, format, language and zone: lists show the same moments on every request."""
     if fmt == "short":
-        return format_datetime(value, "short")
-    return _joiner(str(get_locale() or "de")).format(format_time(value, "short"), format_date(value, fmt))
+        return dates.format_datetime(value, "short", tzinfo=zone, locale=locale)
+    local = value.astimezone(zone)
+    return _joiner(locale).format(dates.format_time(local, "short", tzinfo=zone, locale=locale),
+                                  dates.format_date(local.date(), fmt, locale=locale))
+
+
+def time_until(delta: dt.timedelta) -> str:
+    """"in 3 days", "vor 2 Stunden": a span from now in the reader's language (Babel, as Flask-Babel would)."""
+    return dates.format_timedelta(delta, add_direction=True, threshold=1.1, locale=reader_formats()[0])
 
 
 @functools.cache

@@ -96,6 +96,12 @@ def name(code: str, locale: str | None = None) -> str:
     locale = str(locale or get_locale() or "de")
     if code in HAND_LABELS:
         return str(HAND_LABELS[code])
+    return _name(code, locale)
+
+
+@lru_cache(maxsize=8192)
+def _name(code: str, locale: str) -> str:
+    """CLDR's name, else ISO 639-3's: read once per language and locale (lists name the same ones per row)."""
     return Locale.parse(locale).languages.get(code) or _pycountry_name(code, locale) or code
 
 

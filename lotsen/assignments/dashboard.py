@@ -29,11 +29,19 @@ class Filters:
 
 
 @dataclass
+class Accepted:
+    """The acceptance waiting for the coordinator: the offer to confirm and who accepted."""
+
+    id: int
+    name: str
+
+
+@dataclass
 class Row:
     request: HelpRequest
     open_offers: int = 0
     declined: int = 0
-    accepted: Offer | None = None
+    accepted: Accepted | None = None
 
     def is_unfilled_soon(self, now: dt.datetime) -> bool:
         return self.request.status is not RequestStatus.CONFIRMED and self.request.starts_at - now < SOON
@@ -77,17 +85,26 @@ def overview(session: Session, actor: User, filters: Filters, *, now: dt.datetim
                                .limit(per_page).offset((page - 1) * per_page)).all()
     rows = {r.id: Row(r) for r in requests}
     if rows:
-        for offer in session.scalars(select(Offer).where(
-                Offer.request_id.in_(rows), Offer.status.in_([OfferStatus.OPEN, OfferStatus.DECLINED,
-                                                              OfferStatus.ACCEPTED]))
-                .options(selectinload(Offer.volunteer))):
-            row = rows[offer.request_id]
-            if offer.round != row.request.round:
-                continue  # answers of an earlier round of asking
-            if offer.status is OfferStatus.OPEN:
-                row.open_offers += 1
-            elif offer.status is OfferStatus.DECLINED:
-                row.declined += 1
-            elif row.request.status is RequestStatus.ACCEPTED:
-                row.accepted = offer
+        _answers(session, rows)
     return list(rows.values()), total, counts
+
+
+def _answers(session: Session, rows: dict[int, Row]) -> None:
+    """The answers of each request's current round of asking: counted in SQL, and the acceptance to confirm
+    with the volunteer's name (no offer or volunteer is loaded as an object)."""
+    this_round = (Offer.request_id == HelpRequest.id) & (Offer.round == HelpRequest.round)
+    for request_id, status, count in session.execute(
+            select(Offer.request_id, Offer.status, func.count()).join(HelpRequest, this_round)
+            .where(Offer.request_id.in_(rows), Offer.status.in_([OfferStatus.OPEN, OfferStatus.DECLINED]))
+            .group_by(Offer.request_id, Offer.status)):
+        if status is OfferStatus.OPEN:
+            rows[request_id].open_offers = count
+        else:
+            rows[request_id].declined = count
+    waiting = [i for i, row in rows.items() if row.request.status is RequestStatus.ACCEPTED]
+    if waiting:
+        for offer_id, request_id, name in session.execute(
+                select(Offer.id, Offer.request_id, User.name).join(HelpRequest, this_round)
+                .join(User, User.id == Offer.volunteer_id)
+                .where(Offer.request_id.in_(waiting), Offer.status == OfferStatus.ACCEPTED)):
+            rows[request_id].accepted = Accepted(offer_id, name)

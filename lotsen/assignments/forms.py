@@ -7,7 +7,7 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from lotsen.assignments.dashboard import WAITING
 from lotsen.assignments.models import DeclineReason
-from lotsen.forms import Form, options, required
+from lotsen.forms import FilterSelect, Form, options, required
 from lotsen.i18n import _l
 from lotsen.offices.forms import CheckboxListField
 from lotsen.requests.models import RequestKind
@@ -19,13 +19,13 @@ class DashboardFilterForm(Form):
     class Meta:
         csrf = False
 
-    status = SelectField(_l("Status"), validators=[Optional()],  # built per request: in the reader's language
-                         choices=lambda: options([("", _l("All"))] + [(s.value, s.title) for s in WAITING]))
-    language = SelectField(_l("Language"), validators=[Optional()])
-    municipality = SelectField(_l("Municipality"), validators=[Optional()])
-    agency = SelectField(_l("Agency"), validators=[Optional()])
-    kind = SelectField(_l("Who is needed"), validators=[Optional()],
-                       choices=lambda: options([("", _l("All"))] + RequestKind.choices()))
+    status = FilterSelect(_l("Status"), validators=[Optional()],  # built per request: in the reader's language
+                          choices=lambda: options([("", _l("All"))] + [(s.value, s.title) for s in WAITING]))
+    language = FilterSelect(_l("Language"), validators=[Optional()])
+    municipality = FilterSelect(_l("Municipality"), validators=[Optional()])
+    agency = FilterSelect(_l("Agency"), validators=[Optional()])
+    kind = FilterSelect(_l("Who is needed"), validators=[Optional()],
+                        choices=lambda: options([("", _l("All"))] + RequestKind.choices()))
     day = DateField(_l("From"), validators=[Optional()])
 
 
