@@ -6,7 +6,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, Length, Optional
 
 from lotsen.auth.models import Role
-from lotsen.forms import Form, email_field, locale_field, name_field, options, required
+from lotsen.forms import FilterSelect, Form, email_field, locale_field, name_field, options, required
 from lotsen.i18n import _l
 
 
@@ -122,5 +122,5 @@ class UserFilterForm(Form):
         csrf = False
 
     q = StringField(_l("Name or email"), validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("Role"), validators=[Optional()])
-    status = SelectField(_l("Status"), validators=[Optional()])
+    role = FilterSelect(_l("Role"), validators=[Optional()])
+    status = FilterSelect(_l("Status"), validators=[Optional()])

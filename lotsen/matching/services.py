@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from typing import NamedTuple
 
 from sqlalchemy import String, Text, and_, cast, select, type_coerce
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from lotsen.auth.models import User, UserStatus
 from lotsen.distance import EARTH_RADIUS_KM, Point
@@ -76,9 +77,18 @@ def explain(session: Session, request: HelpRequest, now: dt.datetime, zone: str 
     pool = (VolunteerProfile.office_id == office.id, VolunteerProfile.anonymized_at.is_(None))
     rows = _plain(session.connection().execute(_rows(request).where(*pool)))
     outcome = _rank(session, request, office, rows, now, zone)
-    profiles = {p.user_id: p for p in session.scalars(
-        select(VolunteerProfile).where(*pool).options(selectinload(VolunteerProfile.user)))}
-    return outcome, profiles
+    people = {volunteer_id: Person(name, short_notice) for volunteer_id, name, short_notice in session.execute(
+        select(VolunteerProfile.user_id, User.name, VolunteerProfile.short_notice)
+        .join(User, User.id == VolunteerProfile.user_id).where(*pool))}
+    return outcome, people
+
+
+class Person(NamedTuple):
+    """What the candidates page shows of a volunteer beside the rules' verdict (a pool of thousands is listed:
+    plain rows, not profiles)."""
+
+    name: str
+    short_notice: bool
 
 
 def count_candidates(session: Session, request: HelpRequest, now: dt.datetime, zone: str = "Europe/Berlin") -> int:

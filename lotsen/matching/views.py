@@ -35,5 +35,21 @@ def show_candidates(request_id: int):
     held = {volunteer_id: HELD[why] for volunteer_id, why in offering.blocked(session, found).items()}
     return render_template("matching/candidates.html", req=found, outcome=outcome, profiles=profiles, held=held,
                            stepped_back=offering.stepped_back(session, found), offer_form=OfferForm(formdata=None),
-                           can_offer=found.can_offer(current_user, now), reasons=REASONS, parts=PARTS,
+                           can_offer=found.can_offer(current_user, now), why=_worded(), parts=PARTS,
                            language_name=catalogue.name, levels={level.value: level.title for level in LanguageLevel})
+
+
+def _worded():
+    """An entry's reasons in words: each reason translated once, each combination joined once (thousands of
+    volunteers share a handful of combinations)."""
+    words = {key: str(title) for key, title in REASONS.items()}
+    joined: dict[tuple, str] = {}
+
+    def why(entry) -> str:
+        key = tuple(entry.reasons)
+        text = joined.get(key)
+        if text is None:
+            text = joined[key] = "; ".join(words[reason] for reason in key)
+        return text
+
+    return why

@@ -15,7 +15,7 @@ from wtforms import (
 from wtforms.validators import Email, Length, NumberRange, Optional
 
 from lotsen import languages as catalogue
-from lotsen.forms import Form, options, postcode_field, required, strip
+from lotsen.forms import FilterSelect, Form, options, postcode_field, required, strip
 from lotsen.i18n import _l
 from lotsen.offices.forms import CheckboxListField
 from lotsen.offices.settings import ExcludedSetting
@@ -97,7 +97,7 @@ class RequestFilterForm(Form):
     class Meta:
         csrf = False
 
-    when = SelectField(_l("When"), choices=options([("upcoming", _l("Upcoming")), ("past", _l("Past and closed")),
-                                                    ("all", _l("All"))]), validators=[Optional()])
-    status = SelectField(_l("Status"), validators=[Optional()])
+    when = FilterSelect(_l("When"), choices=options([("upcoming", _l("Upcoming")), ("past", _l("Past and closed")),
+                                                     ("all", _l("All"))]), validators=[Optional()])
+    status = FilterSelect(_l("Status"), validators=[Optional()])
     reference = StringField(_l("Reference"), validators=[Optional(), Length(max=60)])

@@ -6,14 +6,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import IntegerField, StringField
 from wtforms.validators import Optional
 
 from lotsen import clock, db
 from lotsen import languages as catalogue
 from lotsen.audit.services import record
 from lotsen.auth.models import Role
-from lotsen.forms import Form, options
+from lotsen.forms import FilterSelect, Form, options
 from lotsen.i18n import _, _l
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Municipality, Office
@@ -30,11 +30,11 @@ class FilterForm(Form):
         csrf = False
 
     q = StringField(_l("Name or email"), validators=[Optional()])
-    language = SelectField(_l("Language"), validators=[Optional()])
-    municipality_id = SelectField(_l("Municipality"), coerce=int, validators=[Optional()])
-    mode = SelectField(_l("Way of helping"), validators=[Optional()])
-    status = SelectField(_l("Status"), validators=[Optional()])
-    documents = SelectField(_l("Documents"), validators=[Optional()])
+    language = FilterSelect(_l("Language"), validators=[Optional()])
+    municipality_id = FilterSelect(_l("Municipality"), coerce=int, validators=[Optional()])
+    mode = FilterSelect(_l("Way of helping"), validators=[Optional()])
+    status = FilterSelect(_l("Status"), validators=[Optional()])
+    documents = FilterSelect(_l("Documents"), validators=[Optional()])
     office_id = IntegerField(validators=[Optional()])
 
 

@@ -67,7 +67,8 @@ def send(app, ident: int, worker: str, now: dt.datetime, *, commit: bool = True)
     transport = Transport(settings)
     try:
         with db.begin_writing(app.extensions["lotsen.sessionmaker"]()) as session:
-            outcome = outbox._send_one(session, ident, worker, transport, settings, DOMAIN, now)
+            locked = outbox._lock_chunk(session, [ident])
+            outcome = outbox._send_one(session, locked.get(ident), worker, transport, settings, DOMAIN, now)
             if commit:
                 session.commit()
             else:
