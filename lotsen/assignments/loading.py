@@ -9,7 +9,7 @@ A row loaded before the lock may be stale: it is read again once the lock is hel
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from lotsen import db
 from lotsen.assignments.lifecycle import LIVE
@@ -54,11 +54,15 @@ def lock_assignment(session: Session, assignment_id: int) -> tuple[Assignment, H
     return _fresh(session, Assignment, assignment_id, gone), request
 
 
-def offers_of(session: Session, request: HelpRequest, *, this_round: bool = False) -> list[Offer]:
-    """The request's offers, oldest first (only those of its current round of asking, if asked)."""
+def offers_of(session: Session, request: HelpRequest, *, this_round: bool = False,
+              with_volunteers: bool = False) -> list[Offer]:
+    """The request's offers, oldest first (only those of its current round of asking, if asked; with their
+    volunteers loaded in one more query, for a page that names them)."""
     query = select(Offer).where(Offer.request_id == request.id)
     if this_round:
         query = query.where(Offer.round == request.round)
+    if with_volunteers:
+        query = query.options(selectinload(Offer.volunteer))
     return list(session.scalars(query.order_by(Offer.created_at, Offer.id)))
 
 

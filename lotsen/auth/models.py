@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import JSON, Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lotsen import clock
@@ -67,6 +67,9 @@ class User(Base):
             " OR (role = 'admin' AND agency_id IS NULL)",
             name="role_membership",
         ),
+        # Lists of people sorted by name (the volunteer directory, the people page) read the first page from here
+        # instead of sorting the whole pool.
+        Index("ix_users_lower_name_id", func.lower(text("name")), "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

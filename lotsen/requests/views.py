@@ -154,7 +154,7 @@ def show_request(request_id: int):
                            variety_name=catalogue.variety_name, history=history_for(found, current_user),
                            coordinating=coordinating, assignment=assignment, contact=informed(found),
                            volunteer_phone=phone_of(session, assignment.volunteer_id) if assignment else "",
-                           offers=offers_of(session, found) if coordinating else [],
+                           offers=offers_of(session, found, with_volunteers=True) if coordinating else [],
                            assignments={a.offer_id: a for a in assignments_of(session, found) if a.offer_id}
                            if coordinating else {}, now=clock.now(), holiday=holiday_flag(found))
 
