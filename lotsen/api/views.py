@@ -96,6 +96,7 @@ def audit_use(response):
     refused = response.status_code >= 400 or g.get("lotsen_rollback")
     if refused:  # the call's writes go; the record of the call stays
         session.rollback()
+        db.begin_writing(session)  # (SQLite: as a writer from the start, so it waits for others instead of failing)
         token = session.get(ApiToken, token.id)
     token.last_used_at = clock.now()
     record_by(session, _acting(), "api.used", subject=token, office_id=min(token.office_ids or [0]) or None,
