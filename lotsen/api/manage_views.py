@@ -9,6 +9,7 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 
 from lotsen import clock, db
 from lotsen.api import tokens, webhooks
@@ -34,8 +35,9 @@ def _agency(agency_id: int) -> Agency:
 
 def _endpoints(agency: Agency) -> list[WebhookEndpoint]:
     mine = tokens.grantable_offices(db.session(), current_user, agency)
-    return [e for e in db.session().query(WebhookEndpoint).filter_by(agency_id=agency.id, is_active=True)
-            .order_by(WebhookEndpoint.id) if mine & set(e.office_ids or [])]
+    return [e for e in db.session().scalars(select(WebhookEndpoint).where(
+        WebhookEndpoint.agency_id == agency.id, WebhookEndpoint.is_active.is_(True)).order_by(WebhookEndpoint.id))
+        if mine & set(e.office_ids or [])]
 
 
 def _page(agency: Agency, *, token_form=None, webhook_form=None, new_token: str = "", new_secret: str = ""):
@@ -45,7 +47,7 @@ def _page(agency: Agency, *, token_form=None, webhook_form=None, new_token: str 
     if token_form.expires_on.data is None:
         token_form.expires_on.data = clock.today() + dt.timedelta(days=365)
     endpoints = _endpoints(agency)
-    office_names = {o.id: o.name for o in session.query(Office).filter(Office.id.in_(sorted(offices)))}
+    office_names = {o.id: o.name for o in session.scalars(select(Office).where(Office.id.in_(sorted(offices))))}
     return render_template(
         "api/access.html", agency=agency, tokens=tokens.tokens_of(session, current_user, agency),
         token_form=token_form, webhook_form=webhook_form or WebhookForm(formdata=None), endpoints=endpoints,

@@ -96,8 +96,10 @@ def flatten(messages, prefix: str = "") -> dict[str, list[str]]:
 
 def _seconds_to_reset() -> int:
     """When the token's window of calls opens again (Flask-Limiter's current limit), at least a second."""
+    import math
+
     from lotsen import clock
     from lotsen.extensions import limiter
 
     current = limiter.current_limit
-    return max(1, int(current.reset_at - clock.now().timestamp()) + 1) if current is not None else 60
+    return max(1, math.ceil(current.reset_at - clock.now().timestamp())) if current is not None else 60

@@ -241,13 +241,19 @@ class TestTokens:
         assert not session.get(type(coordinator), coordinator.id).manages_api
 
     @pytest.mark.parametrize("app_overrides", [{"API_RATE_LIMIT": "3 per minute"}])
-    def test_calls_are_throttled_per_token(self, act, client, session, coordinator, agency, token):
+    def test_calls_are_throttled_per_token(self, act, client, clock, session, coordinator, agency, token):
+        clock.set(now())
         answers_ = [client.get("/api/v1/me", headers=auth(token)).status_code for _ in range(4)]
         assert answers_ == [200, 200, 200, 429]
         throttled = client.get("/api/v1/me", headers=auth(token))
         assert throttled.get_json()["type"] == "/api/v1/problems/too-many-requests"
-        assert 1 <= int(throttled.headers["Retry-After"]) <= 61
+        wait = int(throttled.headers["Retry-After"])
+        assert 60 <= wait <= 61  # the minute began with the first call (the limiter rounds its end up)
         assert "Set-Cookie" not in throttled.headers
+        clock.advance(seconds=45)
+        assert int(client.get("/api/v1/me", headers=auth(token)).headers["Retry-After"]) == wait - 45
+        clock.advance(seconds=wait - 45)
+        assert client.get("/api/v1/me", headers=auth(token)).status_code == 200  # a new minute
         other = issue(act, session, coordinator, agency, name="Anderes System")
         assert client.get("/api/v1/me", headers=auth(other)).status_code == 200
 
