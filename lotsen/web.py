@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote as url_quote
 
-from flask import Flask, Response, abort, current_app, g, render_template, request
+from flask import Flask, Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -112,6 +113,25 @@ def load(model, ident: int, check: str | Callable = "can_view", *args):
     if not allowed:
         abort(404)
     return record
+
+
+def office_in_charge(*, first_for_admins: bool = False):
+    """The office a page works on: the one an admin names with ``?office_id=``, else the coordinator's own;
+    404 unless the user coordinates it. An admin who names none is sent to choose one, or
+    (``first_for_admins``, for pages that let them switch) given the first office by name."""
+    from lotsen.auth.permissions import coordinates
+    from lotsen.offices.models import Office
+
+    session = db.session()
+    office_id = arg_id("office_id") or current_user.office_id
+    if office_id is None and current_user.is_admin:
+        if not first_for_admins:
+            abort(redirect(url_for("offices.list_offices")))  # abort carries the redirect
+        office_id = session.scalar(select(Office.id).order_by(Office.name).limit(1))
+    office = session.get(Office, office_id) if office_id else None
+    if office is None or not coordinates(current_user, office.id):
+        abort(404)
+    return office
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,7 @@ def create_request(body):
         created = services.create_requests(
             session, client, office, agency, _data(body), now=clock.now(), zone=clock.zone(),
             recurrence=series.get("recurrence", ""), count=series.get("count", 1),
-            allow_duplicate=body["allow_duplicate"])
+            allow_duplicate=body["allow_duplicate"], address=acting().address)
     except DomainError as error:
         raise refused(error, conflict_without_field=False) from None
     return {"items": [request_out(r) for r in created]}, 201, {
@@ -165,7 +165,7 @@ def change_request(body, request_id: int):
         contact_phone=found.contact_phone, notes=found.notes, is_urgent=found.is_urgent)
     try:
         services.update_request(db.session(), g.api_client, found, data, now=clock.now(), zone=zone,
-                                allow_duplicate=True)
+                                allow_duplicate=True, address=acting().address)
     except DomainError as error:
         raise refused(error) from None
     return request_detail(found)

@@ -3,7 +3,7 @@
 The event's UID is stable per assignment, so calendars update the entry they already hold. Invitations
 follow RFC 5546 (iTIP): METHOD:REQUEST and METHOD:CANCEL carry ORGANIZER (the office) and ATTENDEE (the
 volunteer); times are local (TZID of the offices' zone, with its VTIMEZONE) so calendars show them as
-the agency meant them; the feed and the download are METHOD:PUBLISH.
+the agency meant them; the feed and the download are METHOD:PUBLISH (ORGANIZER, no ATTENDEE).
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ def _organizer(assignment: Assignment) -> vCalAddress:
     return _address(email, office.name)
 
 
-def _event(assignment: Assignment, domain: str, locale: str, *, cancelled: bool, now: dt.datetime) -> Event:
+def _event(assignment: Assignment, domain: str, locale: str, *, method: str, now: dt.datetime) -> Event:
+    cancelled = method == "CANCEL"
     request, volunteer = assignment.request, assignment.volunteer
     zone = _zone()
     with force_locale(locale):
@@ -71,8 +72,9 @@ def _event(assignment: Assignment, domain: str, locale: str, *, cancelled: bool,
     event.add("description", description)
     event.add("url", link)
     event.add("organizer", _organizer(assignment))
-    event.add("attendee", _address(volunteer.email, volunteer.name, role="REQ-PARTICIPANT",
-                                   partstat="DECLINED" if cancelled else "ACCEPTED"))
+    if method != "PUBLISH":  # RFC 5546, 3.2.1: a published event names no attendees
+        event.add("attendee", _address(volunteer.email, volunteer.name, role="REQ-PARTICIPANT",
+                                       partstat="DECLINED" if cancelled else "ACCEPTED"))
     event.add("sequence", 1 if cancelled else 0)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     return event
@@ -99,7 +101,7 @@ def invitation(assignment: Assignment, domain: str, locale: str, *, now: dt.date
                method: str | None = None) -> dict:
     """An .ics for the confirmation (METHOD:REQUEST) or the cancellation (METHOD:CANCEL), as a mail attachment."""
     method = method or ("CANCEL" if cancelled else "REQUEST")
-    calendar = _calendar(method, [_event(assignment, domain, locale, cancelled=cancelled, now=now)])
+    calendar = _calendar(method, [_event(assignment, domain, locale, method=method, now=now)])
     with force_locale(locale):
         name = _("assignment-%(day)s.ics", day=assignment.starts_at.astimezone(_zone()).date().isoformat())
     return {"filename": name, "content_type": f"text/calendar; method={method}; charset=utf-8",
@@ -108,6 +110,6 @@ def invitation(assignment: Assignment, domain: str, locale: str, *, now: dt.date
 
 def feed(assignments: list[Assignment], domain: str, locale: str, *, now: dt.datetime) -> bytes:
     """A volunteer's private calendar: their confirmed and completed assignments."""
-    calendar = _calendar("PUBLISH", [_event(a, domain, locale, cancelled=False, now=now) for a in assignments])
+    calendar = _calendar("PUBLISH", [_event(a, domain, locale, method="PUBLISH", now=now) for a in assignments])
     calendar.add("x-wr-calname", "Lotsen")
     return calendar.to_ical()

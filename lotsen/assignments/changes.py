@@ -47,7 +47,8 @@ def cancel(session: Session, acting: Acting, request_id: int, reason: str) -> bo
     """The agency (or the office) cancels: waiting offers close and a confirmed volunteer is told.
     Returns whether it was late."""
     request = lock_request(session, request_id)
-    late = requests.cancel_request(session, acting.actor, request, reason, now=acting.now)
+    late = requests.cancel_request(session, acting.actor, request, reason, now=acting.now,
+                                  address=acting.address)
     offering.close_waiting_offers(session, acting, request, "cancelled")
     request.next_wave_at = None
     assignment = live_assignment(session, request)
@@ -154,6 +155,7 @@ def take_off(session: Session, acting: Acting, volunteer: User, reason: str) -> 
     """A volunteer leaves the pool (deactivated, or their data deleted): their waiting offers are withdrawn,
     their future assignments end and those requests reopen. The coordinators are told which; returns them."""
     now = acting.now
+    reopened: list[HelpRequest] = []
     waiting = session.scalars(select(Offer.id).where(
         Offer.volunteer_id == volunteer.id, Offer.status.in_([OfferStatus.OPEN, OfferStatus.ACCEPTED]))).all()
     for offer_id in waiting:
@@ -168,7 +170,8 @@ def take_off(session: Session, acting: Acting, volunteer: User, reason: str) -> 
             request.apply(Action.WITHDRAW_OFFER, acting.actor, at=now,
                           details={"offer": offer.id, "volunteer": volunteer.id})
         offering.reopen_if_nobody_left(session, acting, request)
-    reopened = []
+        if request.status is RequestStatus.OPEN and request not in reopened:
+            reopened.append(request)  # their offer was the one still waiting (or the one to confirm)
     upcoming = session.scalars(select(Assignment.id).where(
         Assignment.volunteer_id == volunteer.id, Assignment.status == AssignmentStatus.CONFIRMED,
         Assignment.starts_at > now).order_by(Assignment.starts_at)).all()
@@ -182,9 +185,9 @@ def take_off(session: Session, acting: Acting, volunteer: User, reason: str) -> 
                       details={"volunteer": volunteer.id})
         _new_round(request)
         tell_agency(session, request, "assignments/withdrawn_agency")
-        reopened.append(request)
-    if waiting or upcoming:
-        counts.mark_stale(session, volunteer.office_id)
+        if request not in reopened:
+            reopened.append(request)
+    counts.mark_stale(session, volunteer.office_id)  # one fewer to ask, whether or not they were asked
     if reopened:
         mail_coordinators(session, volunteer.office_id, "assignments/volunteer_left", volunteer=volunteer,
                           requests=reopened, urls=[external_url("matching.show_candidates", request_id=r.id)

@@ -17,10 +17,6 @@ def coordinates(actor: User | None, office_id: int | None) -> bool:
                               and actor.office_id == office_id)
 
 
-def can_manage_office(actor: User, office: Office) -> bool:
-    return coordinates(actor, office.id)
-
-
 # Shared agencies. An agency may work with several offices. Its master data (name, type, address, email,
 # whether it is active, which offices it works with) is then the admins' to manage; a coordinator manages
 # the master data of an agency that works with their office alone. Each office grants caseworkers access to

@@ -18,7 +18,7 @@ from lotsen.auth.tokens import TokenError, load_token
 from lotsen.auth.views import bp, needs_second_factor_setup
 from lotsen.errors import DomainError
 from lotsen.i18n import _
-from lotsen.web import any_user, public, show_error
+from lotsen.web import any_user, public, show_error, writes
 
 # Where someone who still has to set up the second factor may go meanwhile.
 OPEN_WHILE_SETTING_UP = {"auth.two_factor", "auth.logout", "auth.set_language", "static", "health.healthz"}
@@ -109,6 +109,7 @@ def account_sessions():
 
 @bp.route("/register/confirm/<token>")
 @public
+@writes  # a link opened with GET that confirms the address (audit row, mails to the office)
 def verify_email(token: str):
     """The link in the registration mail: the address is confirmed, the office is asked to vet."""
     try:

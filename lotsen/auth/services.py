@@ -18,6 +18,7 @@ from lotsen.auth.permissions import can_manage_account, can_manage_user, grantab
 from lotsen.auth.tokens import make_token
 from lotsen.errors import DomainError
 from lotsen.i18n import _
+from lotsen.matching import counts
 from lotsen.notifications.outbox import queue_mail
 from lotsen.offices.models import Agency, Office
 from lotsen.urls import external_url
@@ -255,6 +256,12 @@ def _require_manager(actor: User, user: User) -> None:
         raise AccountError(_("You may not change this account."))
 
 
+def _pool_changed(session: Session, user: User) -> None:
+    """A volunteer joined or left those who can be asked: the office's upcoming requests are counted again."""
+    if user.role is Role.VOLUNTEER and user.office_id is not None:
+        counts.mark_stale(session, user.office_id)
+
+
 def deactivate_user(session: Session, actor: User, user: User) -> None:
     """Lock the account; the user's open sessions end at once."""
     _require_manager(actor, user)
@@ -262,6 +269,7 @@ def deactivate_user(session: Session, actor: User, user: User) -> None:
         raise AccountError(_("This account is already deactivated."))
     user.status = UserStatus.DEACTIVATED
     end_sessions(session, user, clock.now(), "deactivated")
+    _pool_changed(session, user)
     record(session, "user.deactivated", actor=actor, subject=user, office_id=_office_of(user, actor))
 
 
@@ -270,6 +278,7 @@ def reactivate_user(session: Session, actor: User, user: User) -> None:
     if not user.can_reactivate():
         raise AccountError(_("This account is not deactivated."))
     user.status = UserStatus.ACTIVE if user.password_hash else UserStatus.INVITED
+    _pool_changed(session, user)
     record(session, "user.reactivated", actor=actor, subject=user, office_id=_office_of(user, actor))
 
 
@@ -280,6 +289,7 @@ def vet_volunteer(session: Session, actor: User, user: User) -> None:
         raise AccountError(_("Only volunteers awaiting vetting can be vetted."))
     user.status = UserStatus.ACTIVE
     mark_vetted(profile_of(session, user))
+    _pool_changed(session, user)
     record(session, "user.vetted", actor=actor, subject=user, office_id=user.office_id)
     queue_mail(session, user.email, "auth/vetted", user.locale, user=user, url=external_url("auth.login"))
 

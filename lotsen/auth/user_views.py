@@ -150,6 +150,8 @@ def set_api_lead(user_id: int):
     def change(session, actor, user):
         if user.role is not Role.CASEWORKER:
             raise services.AccountError(_("Only a caseworker can be an agency's lead caseworker."))
+        if not can_manage_account(actor, user):  # the lead counts with every office: shared, it is the admins'
+            raise services.AccountError(_("You may not change this account."))
         tokens.set_lead(session, acting(), user, lead)
 
     return _account_action(user_id, change, _("%(name)s now manages the agency's API access.") if lead else

@@ -18,13 +18,13 @@ from lotsen.auth.permissions import coordinates
 from lotsen.billing import bank, documents, forms, payout, pricing, statements
 from lotsen.billing.lifecycle import RecordStatus
 from lotsen.billing.models import AssignmentRecord, Payout, PayoutDetails, Statement, StatementStatus
-from lotsen.billing.views import COORDINATING, bp, month_arg, office_in_charge, shift_month
+from lotsen.billing.views import COORDINATING, bp, month_arg, shift_month
 from lotsen.i18n import _, ngettext
 from lotsen.jobs import services as jobs
 from lotsen.jobs.models import Job, JobStatus
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, Office
-from lotsen.web import acting, download, load, roles_required, submit, writes
+from lotsen.web import acting, download, load, office_in_charge, roles_required, submit, writes
 
 
 # ------------------------------------------------------------------------------------------- the month
@@ -33,7 +33,7 @@ from lotsen.web import acting, download, load, roles_required, submit, writes
 @roles_required(*COORDINATING)
 def month_page():
     """The month's statements: draw up, approve, pay; what is still waiting for the agencies."""
-    session, office = db.session(), office_in_charge()
+    session, office = db.session(), office_in_charge(first_for_admins=True)
     year, month = month_arg()
     start, end = pricing.month_bounds(year, month)
     listed = statements.statements_of(session, office.id, year, month)
@@ -70,7 +70,7 @@ def month_page():
 @roles_required(*COORDINATING)
 def close_month():
     """Hand the month's closing to the worker; the page shows its progress."""
-    office = office_in_charge()
+    office = office_in_charge(first_for_admins=True)
     year, month = month_arg()
     job = jobs.enqueue(db.session(), acting(), statements.KIND, office_id=office.id,
                        payload={"year": year, "month": month})
@@ -89,7 +89,7 @@ def month_job(job_id: int):
 @bp.route("/month/approve", methods=["POST"])
 @roles_required(*COORDINATING)
 def approve_statements():
-    office = office_in_charge()
+    office = office_in_charge(first_for_admins=True)
     year, month = month_arg()
     ids = [int(i) for i in request.form.getlist("statement_id") if i.isdigit()]
     if not ids:  # "approve all drafts"
@@ -107,7 +107,7 @@ def approve_statements():
 @bp.route("/month/pay", methods=["POST"])
 @roles_required(*COORDINATING)
 def pay_month():
-    office = office_in_charge()
+    office = office_in_charge(first_for_admins=True)
     year, month = month_arg()
     form = forms.PayForm()
     if done := submit(form, lambda: payout.pay(db.session(), acting(), office.id, year, month,
@@ -172,7 +172,7 @@ def statement_file(statement_id: int, kind: str):
 @writes
 def month_statements_pdf():
     """All statements of the month in one document, each on its own page: the month's file for the records."""
-    session, office = db.session(), office_in_charge()
+    session, office = db.session(), office_in_charge(first_for_admins=True)
     year, month = month_arg()
     listed = statements.statements_of(session, office.id, year, month)
     record(session, "statement.exported", actor=current_user, office_id=office.id,
@@ -207,7 +207,7 @@ def certificate(user_id: int, year: int):
 @writes
 def agency_sheet(agency_id: int, kind: str):
     """One agency's confirmed assignments of the month with amounts (for offices that charge agencies)."""
-    session, office = db.session(), office_in_charge()
+    session, office = db.session(), office_in_charge(first_for_admins=True)
     agency = session.get(Agency, agency_id)
     if agency is None or office.id not in agency.office_ids or not office_settings.value(office, "agency_sheets"):
         abort(404)

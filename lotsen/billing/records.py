@@ -123,8 +123,7 @@ def record(session: Session, acting: Acting, assignment_id: int, facts: Facts) -
         request.apply(Action.COMPLETE, actor, note=facts.note.strip(), at=now,
                       details={"minutes": minutes, "travel_km": float(facts.travel_km)})
     else:
-        assignment.cancel(now, facts.note)
-        request.cancel_reason = facts.note.strip()
+        assignment.cancel(now, facts.note)  # the volunteer's note stays with the office (history, record)
         request.apply(Action.CANCEL, actor, note=facts.note.strip(), at=now,
                       details={"did_not_take_place": True, "outcome": facts.outcome.value},
                       audience=Audience.OFFICE)  # what happened, in the volunteer's words to the office

@@ -23,7 +23,7 @@ from lotsen.errors import DomainError
 from lotsen.i18n import _
 from lotsen.offices.models import Office
 from lotsen.requests.timing import NonexistentTime, to_utc
-from lotsen.web import acting, arg_id, load, public, roles_required, submit
+from lotsen.web import acting, arg_id, load, office_in_charge, public, roles_required, submit
 
 bp = Blueprint("billing", __name__)
 
@@ -235,23 +235,10 @@ def shift_month(year: int, month: int, by: int) -> str:
 
 # ------------------------------------------------------------------------------------------- programmes
 
-def office_in_charge() -> Office:
-    """The office named by ``?office_id`` (admins) or the coordinator's own; 404 unless they coordinate it.
-    An admin who names none gets the first office by name (the page lets them switch)."""
-    office_id = arg_id("office_id") or current_user.office_id
-    session = db.session()
-    if office_id is None and current_user.is_admin:
-        office_id = session.scalar(select(Office.id).order_by(Office.name).limit(1))
-    office = session.get(Office, office_id) if office_id else None
-    if office is None or not coordinates(current_user, office.id):
-        abort(404)
-    return office
-
-
 @bp.route("/programmes")
 @roles_required(*COORDINATING)
 def list_programmes():
-    office = office_in_charge()
+    office = office_in_charge(first_for_admins=True)
     return _programmes_page(office)
 
 
@@ -287,7 +274,7 @@ def _fill_rate_form(form, rule) -> None:
 @roles_required(*COORDINATING)
 def save_programme(programme_id: int | None = None):
     programme = load(Programme, programme_id, "can_manage") if programme_id else None
-    office = db.session().get(Office, programme.office_id) if programme else office_in_charge()
+    office = db.session().get(Office, programme.office_id) if programme else office_in_charge(first_for_admins=True)
     form = forms.ProgrammeForm()
     if submit(form, lambda: programmes.save_programme(db.session(), acting(), office.id, programme,
                                                       name=form.name.data, kinds=form.kinds.data or [],

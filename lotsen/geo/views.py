@@ -10,29 +10,14 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from lotsen import db, geo
 from lotsen.auth.models import Role
-from lotsen.auth.permissions import can_manage_office
 from lotsen.forms import options
 from lotsen.geo import forms, services
 from lotsen.geo.models import OfficePostcode, PlaceAlias
 from lotsen.i18n import _
 from lotsen.offices.models import Office
-from lotsen.web import arg_id, roles_required, submit
+from lotsen.web import office_in_charge, roles_required, submit
 
 bp = Blueprint("places", __name__, url_prefix="/places")
-
-
-def _office() -> Office:
-    """The office being worked on: the coordinator's own, or the one an admin names with ?office_id=."""
-    office_id = arg_id("office_id") or current_user.office_id
-    office = db.session().get(Office, office_id) if office_id else None
-    if office is None:
-        if current_user.is_admin:
-            # An admin has no office of their own: send them to choose one (abort carries the redirect).
-            abort(redirect(url_for("offices.list_offices")))
-        abort(404)
-    if not can_manage_office(current_user, office):
-        abort(404)
-    return office
 
 
 def _list_url(office: Office) -> str:
@@ -80,14 +65,14 @@ def _page(office: Office, postcode_form: forms.PostcodeForm | None = None,
 @roles_required(Role.COORDINATOR, Role.ADMIN)
 def list_places():
     """The office's added postcodes and local names, with forms to add more."""
-    return _page(_office())
+    return _page(office_in_charge())
 
 
 @bp.route("/postcodes", methods=["POST"])
 @roles_required(Role.COORDINATOR, Role.ADMIN)
 def add_postcode():
     """Add a postcode the offline data lacks."""
-    office = _office()
+    office = office_in_charge()
     form = forms.PostcodeForm()
     if done := submit(form, lambda: services.add_postcode(
             db.session(), current_user, office.id, postcode=form.postcode.data, latitude=form.latitude.data,
@@ -101,7 +86,7 @@ def add_postcode():
 @roles_required(Role.COORDINATOR, Role.ADMIN)
 def add_alias():
     """Let a district or local name stand for one of the office's municipalities."""
-    office = _office()
+    office = office_in_charge()
     form = _alias_form(office, formdata=request.form)
     if done := submit(form, lambda: services.add_alias(db.session(), current_user, office.id, alias=form.alias.data,
                                                        municipality_id=form.municipality_id.data)):
@@ -112,7 +97,7 @@ def add_alias():
 
 
 def _remove(model: type[OfficePostcode] | type[PlaceAlias], row_id: int):
-    office = _office()
+    office = office_in_charge()
     row = db.session().get(model, row_id)
     if row is None or row.office_id != office.id:
         abort(404)

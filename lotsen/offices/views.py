@@ -9,13 +9,13 @@ from sqlalchemy.orm import selectinload
 
 from lotsen import db
 from lotsen.auth.models import Role
-from lotsen.auth.permissions import can_manage_agency, can_manage_office, visible_agencies
+from lotsen.auth.permissions import can_manage_agency, visible_agencies
 from lotsen.forms import options
 from lotsen.i18n import _
 from lotsen.offices import forms, services
 from lotsen.offices import settings as office_settings
 from lotsen.offices.models import Agency, AgencyType, Office
-from lotsen.web import arg_id, roles_required, show_error, submit
+from lotsen.web import office_in_charge, roles_required, show_error, submit
 
 bp = Blueprint("offices", __name__, url_prefix="/offices")
 agencies_bp = Blueprint("agencies", __name__, url_prefix="/agencies")
@@ -52,14 +52,7 @@ def edit_office(office_id: int | None = None):
 @roles_required(Role.COORDINATOR, Role.ADMIN)
 def edit_settings():
     """The office's own rules: lead time, durations, excluded settings, reminders, allowances."""
-    office_id = arg_id("office_id") or current_user.office_id
-    office = db.session().get(Office, office_id) if office_id else None
-    if office is None:
-        if current_user.is_admin:
-            return redirect(url_for("offices.list_offices"))
-        abort(404)
-    if not can_manage_office(current_user, office):
-        abort(404)
+    office = office_in_charge()
     form = forms.settings_form(office_settings.all_values(office), formdata=request.form if request.method == "POST"
                                else None)
     if form.validate_on_submit():

@@ -64,15 +64,16 @@ def tell_agency(session: Session, request: HelpRequest, template: str, **context
                    contact_name=request.inform_name if request.inform_email else "", req=request, **context)
 
 
-def whom_to_inform(session: Session, actor: User, agency: Agency, data) -> tuple:
+def whom_to_inform(session: Session, actor: User, agency: Agency, office_id: int, data) -> tuple:
     """(user, name, email, phone) of the agency's side of a request: a caseworker filing for their agency is
-    told themselves; the office filing for an agency names one of its caseworkers, or a contact."""
+    told themselves; the office filing for an agency names one of its caseworkers who work with the office,
+    or a contact."""
     if actor.role is Role.CASEWORKER and not getattr(actor, "is_api", False):
         return actor, "", "", ""
     if data.inform_user_id:
         user = session.get(User, data.inform_user_id)
         if (user is None or user.role is not Role.CASEWORKER or user.agency_id != agency.id
-                or user.status is not UserStatus.ACTIVE):
+                or user.status is not UserStatus.ACTIVE or office_id not in user.caseworker_office_ids):
             raise RequestError(_("Choose a caseworker of this agency, or name a contact."), "inform_user_id")
         return user, "", "", ""
     if getattr(actor, "is_api", False) and not (data.inform_name.strip() or data.inform_email.strip()):

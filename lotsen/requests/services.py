@@ -194,8 +194,10 @@ def _warn_duplicates(duplicates: list[HelpRequest]) -> None:
 
 def create_requests(session: Session, actor: User, office: Office, agency: Agency, data: RequestData, *,
                     now: dt.datetime, zone, recurrence: str = "", count: int = 1,
-                    allow_duplicate: bool = False, submission_key: str = "") -> list[HelpRequest]:
+                    allow_duplicate: bool = False, submission_key: str = "", address: str = "") -> list[HelpRequest]:
     """File one request, or a series of ``count`` dates that prefer the same volunteer.
+
+    ``address`` is the client's network address for the audit log (none from the worker or the command line).
 
     ``submission_key`` is the form's one-time token: a form sent twice files once (``AlreadyFiled``).
     An urgent request alerts the office's coordinators at once.
@@ -204,7 +206,7 @@ def create_requests(session: Session, actor: User, office: Office, agency: Agenc
         raise RequestError(_("This agency does not work with that office."), "office_id")
     if submission_key:
         _refuse_resubmission(session, submission_key)
-    inform = whom_to_inform(session, actor, agency, data)
+    inform = whom_to_inform(session, actor, agency, office.id, data)
     if recurrence and not 2 <= count <= MAX_SERIES:
         raise RequestError(_("A series has between 2 and %(n)d dates.", n=MAX_SERIES), "count")
     days = repeat(data.day, Recurrence(recurrence).days, count) if recurrence else [data.day]
@@ -227,7 +229,7 @@ def create_requests(session: Session, actor: User, office: Office, agency: Agenc
         created.append(request)
     _add_once(session, created, submission_key)
     record(session, "request.created", actor=actor, subject=created[0], office_id=office.id,
-           details={"ids": [r.id for r in created], "agency_id": agency.id})
+           details={"ids": [r.id for r in created], "agency_id": agency.id}, ip_address=address)
     zone_key = str(getattr(zone, "key", zone))
     for request in created:
         counts.count_now(session, request, now, zone_key)
@@ -274,7 +276,7 @@ def _snapshot(request: HelpRequest) -> dict:
 
 
 def update_request(session: Session, actor: User, request: HelpRequest, data: RequestData, *, now: dt.datetime,
-                   zone, allow_duplicate: bool = False) -> None:
+                   zone, allow_duplicate: bool = False, address: str = "") -> None:
     """Change a request that nobody has been asked for yet; the history keeps what changed."""
     if not can(request.status, Action.EDIT):
         raise RequestError(_("Only open requests can be changed. Please call the coordinating office."))
@@ -289,14 +291,14 @@ def update_request(session: Session, actor: User, request: HelpRequest, data: Re
     before = _snapshot(request)
     if actor.role is not Role.CASEWORKER:  # the office may name another person to inform
         request.inform_user, request.inform_name, request.inform_email, request.inform_phone = whom_to_inform(
-            session, actor, request.agency, data)
+            session, actor, request.agency, request.office_id, data)
     _fill(request, data, checked)
     after = _snapshot(request)
     changes = {key: {"from": before[key], "to": after[key]} for key in before if before[key] != after[key]}
     if changes:
         request.apply(Action.EDIT, actor, details=changes, at=now)
         record(session, "request.updated", actor=actor, subject=request, office_id=request.office_id,
-               details={"fields": sorted(changes)})
+               details={"fields": sorted(changes)}, ip_address=address)
         counts.count_now(session, request, now, str(getattr(zone, "key", zone)))
         if not is_informed_person(request, actor):  # the office changed it on the agency's behalf
             tell_agency(session, request, "requests/changed", changes=describe_changes(changes))
@@ -308,7 +310,8 @@ def is_late(request: HelpRequest, now: dt.datetime) -> bool:
     return request.starts_at - now < dt.timedelta(hours=hours)
 
 
-def cancel_request(session: Session, actor: User, request: HelpRequest, reason: str, *, now: dt.datetime) -> bool:
+def cancel_request(session: Session, actor: User, request: HelpRequest, reason: str, *, now: dt.datetime,
+                   address: str = "") -> bool:
     """Cancel with a reason; returns whether it was late (closer to the start than the office's setting)."""
     if not can(request.status, Action.CANCEL):
         raise RequestError(_("This request can no longer be cancelled."))
@@ -318,7 +321,7 @@ def cancel_request(session: Session, actor: User, request: HelpRequest, reason: 
     request.cancel_reason, request.cancelled_late = reason.strip(), late
     request.apply(Action.CANCEL, actor, note=reason.strip(), details={"late": late}, at=now)
     record(session, "request.cancelled", actor=actor, subject=request, office_id=request.office_id,
-           details={"late": late})
+           details={"late": late}, ip_address=address)
     return late
 
 

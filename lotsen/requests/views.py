@@ -12,7 +12,7 @@ from lotsen import clock, db
 from lotsen import languages as catalogue
 from lotsen.assignments import changes
 from lotsen.assignments.loading import assignments_of, live_assignment, offers_of
-from lotsen.auth.models import Role, User, UserStatus
+from lotsen.auth.models import Role, User, UserStatus, caseworker_offices
 from lotsen.auth.permissions import visible_agencies
 from lotsen.forms import options
 from lotsen.geo import services as places
@@ -51,10 +51,13 @@ def _caseworker_choices(form, agencies: list[Agency]) -> None:
     if current_user.role is Role.CASEWORKER:
         form.inform_user_id.choices = options([("", "")])
         return
-    people = db.session().execute(
-        select(User.id, User.name, Agency.name).join(Agency, Agency.id == User.agency_id)
-        .where(User.role == Role.CASEWORKER, User.status == UserStatus.ACTIVE,
-               User.agency_id.in_([a.id for a in agencies])).order_by(Agency.name, User.name)).all()
+    query = (select(User.id, User.name, Agency.name).join(Agency, Agency.id == User.agency_id)
+             .where(User.role == Role.CASEWORKER, User.status == UserStatus.ACTIVE,
+                    User.agency_id.in_([a.id for a in agencies])).order_by(Agency.name, User.name))
+    if not current_user.is_admin:  # a shared agency's caseworkers who work with other offices only are not ours
+        query = query.where(User.id.in_(select(caseworker_offices.c.user_id)
+                                        .where(caseworker_offices.c.office_id == current_user.office_id)))
+    people = db.session().execute(query).all()
     form.inform_user_id.choices = options([("", _("Another contact (name them below)"))] + [
         (str(user_id), f"{name} – {agency}") for user_id, name, agency in people])
 
@@ -123,7 +126,8 @@ def new_request():
             created = services.create_requests(
                 session, current_user, office, chosen, _data(form), now=clock.now(), zone=clock.zone(),
                 recurrence=form.recurrence.data or "", count=form.count.data or 1,
-                allow_duplicate=form.confirm_duplicate.data, submission_key=(form.submission_key.data or "")[:64])
+                allow_duplicate=form.confirm_duplicate.data, submission_key=(form.submission_key.data or "")[:64],
+                address=request.remote_addr or "")
         except services.AlreadyFiled as error:
             flash(error.message, "info")
             return redirect(url_for("requests.show_request", request_id=error.request.id))
@@ -191,7 +195,8 @@ def edit_request(request_id: int):
     if form.validate_on_submit():
         try:
             services.update_request(db.session(), current_user, found, _data(form), now=clock.now(),
-                                    zone=clock.zone(), allow_duplicate=form.confirm_duplicate.data)
+                                    zone=clock.zone(), allow_duplicate=form.confirm_duplicate.data,
+                                    address=request.remote_addr or "")
         except services.RequestError as error:
             show_error(form, error)
             return _form_page("requests/form.html", form, duplicates=getattr(error, "duplicates", []),

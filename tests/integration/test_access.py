@@ -246,6 +246,41 @@ class TestSharedAgencies:
         session.expire_all()
         assert session.get(User, w["cw_a"].id).status is UserStatus.DEACTIVATED
 
+    def test_the_office_names_only_caseworkers_who_work_with_it(self, app, client, session, shared_world):
+        from lotsen.requests.informing import whom_to_inform
+        from lotsen.requests.services import RequestError
+
+        w = shared_world
+        sign_in(client, w[Role.COORDINATOR].email)
+        form = client.get("/requests/new").get_data(as_text=True)
+        assert "Clara von AB" in form and "Anna von AB" in form
+        assert "Boris von AB" not in form  # works with Stadt B only: Kreis A neither sees nor names him
+        coordinator = session.get(User, w[Role.COORDINATOR].id)
+
+        class Named:
+            inform_user_id, inform_name, inform_email, inform_phone = w["cw_b"].id, "", "", ""
+
+        with app.test_request_context(), pytest.raises(RequestError) as refused:
+            whom_to_inform(session, coordinator, w["shared"], w["office_a"].id, Named)
+        assert refused.value.field == "inform_user_id"
+        Named.inform_user_id = w["cw_ab"].id
+        with app.test_request_context():
+            assert whom_to_inform(session, coordinator, w["shared"], w["office_a"].id, Named)[0].id == w["cw_ab"].id
+
+    def test_only_an_admin_makes_a_shared_caseworker_the_agencys_lead(self, app, client, session, shared_world):
+        w = shared_world
+        sign_in(client, w[Role.COORDINATOR].email)
+        client.post(f"/users/{w['cw_ab'].id}/api-lead", data={"lead": "1"})  # Clara works with Stadt B too
+        client.post(f"/users/{w['cw_a'].id}/api-lead", data={"lead": "1"})  # Anna with Kreis A alone
+        session.expire_all()
+        assert (session.get(User, w["cw_ab"].id).manages_api, session.get(User, w["cw_a"].id).manages_api) == (
+            False, True)
+        admin = app.test_client()
+        sign_in(admin, w[Role.ADMIN].email)
+        admin.post(f"/users/{w['cw_ab'].id}/api-lead", data={"lead": "1"})
+        session.expire_all()
+        assert session.get(User, w["cw_ab"].id).manages_api is True
+
     def test_a_coordinator_cannot_change_a_shared_agencys_master_data(self, client, session, shared_world):
         w = shared_world
         sign_in(client, w[Role.COORDINATOR].email)
@@ -295,3 +330,35 @@ class TestWhoReadsWhichNote:
         other = app.test_client()
         sign_in(other, world["coordinator_b"].email)
         assert other.get(f"/requests/{request.id}").status_code == 404
+
+    def test_why_it_did_not_take_place_or_was_not_filled_stays_with_the_office(self, app, act, session, world,
+                                                                             make_user):
+        from lotsen.assignments import answers, changes, confirming, offering
+        from lotsen.billing import records
+        from lotsen.billing.models import RecordOutcome
+        from lotsen.requests.lifecycle import UnfilledReason
+        from tests.builders import add_language, add_window, ready
+
+        office, agency = world["office_a"], world["agency_a"]
+        coordinator, caseworker = world[Role.COORDINATOR], world[Role.CASEWORKER]
+        volunteer = make_user(Role.VOLUNTEER, office=office, name="Amina", profile=ready(by_phone=True))
+        add_language(session, volunteer)
+        for weekday in range(7):
+            add_window(session, volunteer, weekday=weekday, starts="00:00", ends="23:59")
+        session.commit()
+        held, unfilled = world["request"], _request(session, office, agency, caseworker)
+        [offer] = act(offering.make_offers, session, coordinator, held.id, [volunteer.id])
+        act(answers.accept, session, volunteer, offer.id)
+        assignment = act(confirming.confirm, session, coordinator, offer.id)
+        act(records.record, session, volunteer, assignment.id, records.Facts(
+            RecordOutcome.DID_NOT_TAKE_PLACE, assignment.starts_at, assignment.ends_at, held.mode.value,
+            note="GEHEIM: die Klientin liegt im Krankenhaus"), at=assignment.ends_at + dt.timedelta(hours=1))
+        act(changes.close_unfillable, session, coordinator, unfilled.id, UnfilledReason.OTHER,
+            "INTERN: Dolmetscherin hat Befangenheit gemeldet", "Telefondolmetschen")
+        session.commit()
+        for reader, reads in ((caseworker, False), (coordinator, True)):
+            browser = app.test_client()
+            sign_in(browser, reader.email)
+            for request, note in ((held, "GEHEIM"), (unfilled, "INTERN")):
+                page = browser.get(f"/requests/{request.id}").get_data(as_text=True)
+                assert (note in page) == reads, (reader.role, note)

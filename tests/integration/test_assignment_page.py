@@ -84,12 +84,17 @@ def test_invitations_carry_organizer_attendee_local_times_and_a_link_back(act, s
     assert cancel.status.value == "CANCELLED"
 
 
-def test_the_private_feed_is_published(act, client, session, coordinator, filed, pool):
-    confirmed(act, session, coordinator, filed, pool[0])
+def test_the_private_feed_and_the_download_are_published(act, client, session, coordinator, filed, pool):
+    assignment = confirmed(act, session, coordinator, filed, pool[0])
     sign_in(client, pool[0].email)
     client.post("/account/calendar", data={"action": "create"})
     fresh(session)
     token = session.get(type(pool[0]), pool[0].id).calendar_token
     feed = vobject.readOne(client.get(f"/calendar/{token}.ics").get_data(as_text=True))
-    assert feed.method.value == "PUBLISH"
+    download = vobject.readOne(client.get(f"/assignments/{assignment.id}/calendar.ics").get_data(as_text=True))
+    assert feed.method.value == download.method.value == "PUBLISH"
     assert [event.dtstart.value for event in feed.vevent_list] == [filed.starts_at]
+    for event in (*feed.vevent_list, download.vevent):  # RFC 5546, 3.2.1: ORGANIZER, and no ATTENDEE
+        assert event.organizer.value.startswith("mailto:")
+        assert "attendee" not in event.contents
+        assert event.uid.value == f"assignment-{assignment.id}@lotsen.test"

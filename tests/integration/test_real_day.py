@@ -327,7 +327,8 @@ class TestVolunteersWhoLeave:
         assert session.get(Offer, offer.id).status is OfferStatus.WITHDRAWN
         assert session.get(HelpRequest, other.id).status is RequestStatus.OPEN
         [alert] = [m for m in mails_to(mails, coordinator.email) if "left the pool" in m["Subject"]]
-        assert f"Request no. {filed.id}" in mail_body(alert)
+        assert f"Request no. {filed.id}" in mail_body(alert)  # their assignment was taken off them
+        assert f"Request no. {other.id}" in mail_body(alert)  # their offer was the only one waiting
         assert any("another volunteer" in m["Subject"] for m in mails_to(mails, caseworker.email))
         answer = app.test_client().get(link)
         assert answer.status_code == 400 and "no longer works" in page_text(answer)
@@ -359,6 +360,25 @@ class TestFreshCounts:
         tick(app, now=now())
         fresh(session)
         assert session.get(HelpRequest, request.id).candidate_count == 2
+
+
+    def test_the_count_follows_a_volunteer_deactivated_and_reactivated(self, app, client, session, office, agency,
+                                                                       coordinator, caseworker, pool):
+        sign_in(client, caseworker.email)
+        day = monday_9().astimezone(BERLIN).date()
+        client.post("/requests/new", data=request_form(day=day.isoformat(), start="09:00", postcode="63128",
+                                                       town="Dietzenbach"))
+        request = session.scalar(select(HelpRequest))
+        assert request.candidate_count == 3
+        staff = app.test_client()
+        sign_in(staff, coordinator.email)
+        for action, expected in (("deactivate", 2), ("reactivate", 3)):  # never offered anything: still counted
+            staff.post(f"/users/{pool[2].id}/{action}")
+            fresh(session)
+            assert session.get(HelpRequest, request.id).counted_at is None, action
+            tick(app, now=now())
+            fresh(session)
+            assert session.get(HelpRequest, request.id).candidate_count == expected, action
 
 
 class TestDoubleSubmits:
