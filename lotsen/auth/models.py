@@ -70,6 +70,8 @@ class User(Base):
         # Lists of people sorted by name (the volunteer directory, the people page) read the first page from here
         # instead of sorting the whole pool.
         Index("ix_users_lower_name_id", func.lower(text("name")), "id"),
+        # An office's people by name: its lists read their first page from the office's part alone.
+        Index("ix_users_office_id_lower_name_id", "office_id", func.lower(text("name")), "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

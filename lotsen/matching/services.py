@@ -74,7 +74,10 @@ def match(session: Session, request: HelpRequest, now: dt.datetime, zone: str = 
 def explain(session: Session, request: HelpRequest, now: dt.datetime, zone: str = "Europe/Berlin"):
     """The whole office pool judged by the rules: the ranked list, near misses, and why not for everyone else."""
     office = request.office
-    pool = (VolunteerProfile.office_id == office.id, VolunteerProfile.anonymized_at.is_(None))
+    # users.office_id repeats the profile's office: the database reads the office's people alone (an instance
+    # holds many offices), not every account.
+    pool = (VolunteerProfile.office_id == office.id, User.office_id == office.id,
+            VolunteerProfile.anonymized_at.is_(None))
     rows = _plain(session.connection().execute(_rows(request).where(*pool)))
     outcome = _rank(session, request, office, rows, now, zone)
     people = {volunteer_id: Person(name, short_notice) for volunteer_id, name, short_notice in session.execute(

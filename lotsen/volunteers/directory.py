@@ -35,10 +35,11 @@ def query(viewer: User, filters: Filters, *, today: dt.date, office: Office | No
     """``select(User, VolunteerProfile)`` for the viewer's volunteers, filtered."""
     stmt = (select(User, VolunteerProfile).join(VolunteerProfile, VolunteerProfile.user_id == User.id)
             .where(User.role == Role.VOLUNTEER, VolunteerProfile.anonymized_at.is_(None)))
+    # users.office_id repeats the profile's office: the office's part of the users is read, in name order.
     if not viewer.is_admin:
-        stmt = stmt.where(VolunteerProfile.office_id == viewer.office_id)
+        stmt = stmt.where(VolunteerProfile.office_id == viewer.office_id, User.office_id == viewer.office_id)
     elif office is not None:
-        stmt = stmt.where(VolunteerProfile.office_id == office.id)
+        stmt = stmt.where(VolunteerProfile.office_id == office.id, User.office_id == office.id)
     if filters.q:
         wanted = filters.q.strip().lower()
         stmt = stmt.where(or_(func.lower(User.name).contains(wanted, autoescape=True),
