@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, Index, SmallInteger, String, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, SmallInteger, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lotsen import clock
@@ -29,6 +29,16 @@ class OutboxStatus(TitledEnum):
             cls.FAILED: _l("Failed"),
             cls.CANCELLED: _l("Cancelled"),
         }
+
+
+# Whom a message's text names besides its recipient (the volunteer in a coordinator's or an agency's mail):
+# erasing a person's data finds their name in others' mails through this, not by searching every text.
+outbox_mentions = Table(
+    "outbox_mentions",
+    Base.metadata,
+    Column("message_id", ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
 
 
 class OutboxMessage(Base):
@@ -66,4 +76,4 @@ class OutboxMessage(Base):
         return (self.payload or {}).get("subject", "")
 
 
-__all__ = ["OutboxMessage", "OutboxStatus"]
+__all__ = ["OutboxMessage", "OutboxStatus", "outbox_mentions"]

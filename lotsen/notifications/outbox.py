@@ -15,15 +15,15 @@ import hashlib
 import logging
 import uuid
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from lotsen import clock, db
 from lotsen.auth.directory import coordinators_of
-from lotsen.auth.models import UserStatus
+from lotsen.auth.models import User, UserStatus
 from lotsen.notifications import kinds
 from lotsen.notifications.mail import MailSettings, Transport, build, render
-from lotsen.notifications.models import OutboxMessage, OutboxStatus
+from lotsen.notifications.models import OutboxMessage, OutboxStatus, outbox_mentions
 from lotsen.urls import domain
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,47 @@ def queue_mail(session: Session, to: str, template: str, locale: str, *, key: st
     if existing is not None:  # rescheduled (or revived after a cancel): same row, new content and time
         existing.payload, existing.due_at, existing.recipient = payload, due_at, to
         existing.status, existing.attempts, existing.last_error = OutboxStatus.PENDING, 0, ""
+        _name_people(session, existing, context)
         return existing
     message = OutboxMessage(idempotency_key=key, subject=subject, kind=template, recipient=to, locale=locale,
                             user_id=to_user.id if to_user is not None else None, office_id=office_id, payload=payload,
                             due_at=due_at, status=OutboxStatus.PENDING)
     session.add(message)
+    _name_people(session, message, context)
     return message
+
+
+def people_named(context: dict) -> set[int]:
+    """The accounts a mail's text may name besides its recipient: users passed to the template, and the
+    volunteer of an offer, assignment or record passed to it."""
+    named: set[int] = set()
+
+    def visit(value, depth=0):
+        if isinstance(value, User):
+            if isinstance(value.id, int):
+                named.add(value.id)
+        elif isinstance(getattr(value, "volunteer_id", None), int):
+            named.add(value.volunteer_id)
+        elif isinstance(value, (list, tuple, set)) and depth == 0:
+            for item in value:
+                visit(item, 1)
+
+    for name, value in context.items():
+        if name != "recipient":
+            visit(value)
+    return named
+
+
+def _name_people(session: Session, message: OutboxMessage, context: dict) -> None:
+    """Note whom the message names (``outbox_mentions``), replacing what a rescheduled message named before."""
+    named = people_named(context) - {message.user_id}
+    if message.id is not None:
+        session.execute(delete(outbox_mentions).where(outbox_mentions.c.message_id == message.id))
+    if not named:
+        return
+    if message.id is None:
+        session.flush()
+    session.execute(insert(outbox_mentions), [{"message_id": message.id, "user_id": i} for i in sorted(named)])
 
 
 def mail_user(session: Session, user, template: str, *, office_id: int | None = None,

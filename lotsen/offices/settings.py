@@ -132,9 +132,10 @@ SETTINGS: list[Setting] = [
     Setting("retention_mail_days", Section.PRIVACY, "int", 90, _l("Delete the text of sent mails after"),
             _l("Who got which mail when stays; subject, text and address go."), 7, 3650, unit=_l("days")),
     Setting("retention_contact_days", Section.PRIVACY, "int", 180, _l("Delete case numbers and contacts after"),
-            _l("Counted from the day of the request, once it is over (done, cancelled or not filled): the case "
-               "number, the contact for the day, the person to inform, the address and the notes go; what the "
-               "reports count stays."), 30, 3650, unit=_l("days")),
+            _l("Counted from when the request's assignment was billed (its record on an approved statement), or "
+               "from the day of the request if it had no record (cancelled or not filled): the case number, the "
+               "contact for the day, the person to inform, the address and the notes go; what the reports count "
+               "stays."), 30, 3650, unit=_l("days")),
 ]
 
 BY_KEY = {setting.key: setting for setting in SETTINGS}

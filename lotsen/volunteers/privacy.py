@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from sqlalchemy import and_, delete, or_, select, update
@@ -21,7 +22,7 @@ from lotsen.billing.models import AssignmentRecord, PayoutDetails, RecordVersion
 from lotsen.db import Base
 from lotsen.errors import DomainError
 from lotsen.i18n import _
-from lotsen.notifications.models import OutboxMessage, OutboxStatus
+from lotsen.notifications.models import OutboxMessage, OutboxStatus, outbox_mentions
 from lotsen.notifications.outbox import queue_mail
 from lotsen.requests.models import HelpRequest, RequestEvent
 from lotsen.urls import external_url
@@ -229,9 +230,34 @@ def _reset(profile: VolunteerProfile) -> None:
         setattr(profile, column.key, value)
 
 
-def _erase_traces(session: Session, user: User, email: str) -> None:
-    """What else names the person: mails to them (text and address), their notes in requests' histories,
-    the reasons their assignments ended and the notes on offers made to them, their sessions."""
+def _scrub(payload: dict, said: re.Pattern, instead: str) -> dict:
+    """A mail's subject, text and text attachments with every mention of the person replaced."""
+    attachments = [{**item, "text": said.sub(instead, item["text"])} if isinstance(item.get("text"), str) else item
+                   for item in payload.get("attachments") or []]
+    return {**payload, "subject": said.sub(instead, payload.get("subject") or ""),
+            "body": said.sub(instead, payload.get("body") or ""), "attachments": attachments}
+
+
+def _erase_from_others_mails(session: Session, user: User, email: str, phone: str) -> None:
+    """Mails to others that name the person (a coordinator's or an agency's copy, sent or still waiting) keep
+    their text without the person's name, first name, address or phone."""
+    said = [value for value in {user.name.strip(), user.first_name.strip(), email.strip(), phone.strip()}
+            if len(value) >= 2]
+    if not said:
+        return
+    pattern = re.compile(r"(?<!\w)(" + "|".join(map(re.escape, sorted(said, key=len, reverse=True))) + r")(?!\w)",
+                         re.IGNORECASE)
+    session.flush()
+    naming = select(outbox_mentions.c.message_id).where(outbox_mentions.c.user_id == user.id)
+    for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(naming))):
+        message.payload = _scrub(message.payload or {}, pattern, placeholder_name(user.id))
+
+
+def _erase_traces(session: Session, user: User, email: str, phone: str = "") -> None:
+    """What else names the person: mails to them (text and address) and others' mails that name them, their
+    notes in requests' histories, the reasons their assignments ended and the notes on offers made to them,
+    their sessions."""
+    _erase_from_others_mails(session, user, email, phone)
     placeholder = placeholder_email(user.id)
     session.execute(update(OutboxMessage).where(
         or_(OutboxMessage.user_id == user.id, OutboxMessage.recipient == email),
@@ -260,7 +286,7 @@ def anonymize(session: Session, actor: User, user: User) -> None:
     if not can_manage_user(actor, user) or actor.id == user.id:
         raise PrivacyError(_("You may not change this account."))
     profile = _volunteer_profile(session, user)
-    _erase_traces(session, user, user.email)
+    _erase_traces(session, user, user.email, profile.phone)
     # Queued before the address is replaced: the confirmation must reach the person it is about. Its own
     # text and address go as soon as it is sent (outbox.SCRUB_AFTER_SENDING).
     queue_mail(session, user.email, "volunteers/data_deleted", user.locale, user=user, office=profile.office)

@@ -12,6 +12,8 @@ from lotsen.assignments import changes, offering
 from lotsen.audit.models import AuditEvent
 from lotsen.auth.models import Role, User
 from lotsen.billing import records
+from lotsen.billing.models import AssignmentRecord, Statement, StatementStatus
+from lotsen.requests.lifecycle import RequestStatus
 from lotsen.jobs.models import Job, JobStatus
 from lotsen.notifications.models import OutboxMessage, OutboxStatus
 from lotsen.reminders.worker import tick
@@ -77,6 +79,23 @@ class TestErasure:
         user = session.get(User, amina.id)
         assert user.email != email and not user.has_two_factor
 
+    def test_others_mails_keep_their_text_without_the_person(self, act, client, session, coordinator, filed, pool):
+        amina = pool[0]
+        confirmed(act, session, coordinator, filed, amina)  # the office hears she accepted, the agency who comes
+        session.commit()
+        said = {amina.name, amina.first_name, amina.email}
+        about_her = list(session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind.in_(["assignments/accepted", "assignments/confirmed_agency"]))))
+        assert {m.kind for m in about_her} == {"assignments/accepted", "assignments/confirmed_agency"}
+        assert all(any(word in m.payload["body"] for word in said) for m in about_her)
+        sign_in(client, coordinator.email)
+        client.post(f"/volunteers/{amina.id}/anonymize", data={"confirm": "y"})
+        fresh(session)
+        for message in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_([m.id for m in about_her]))):
+            text_ = message.payload["subject"] + message.payload["body"]
+            assert not [word for word in said if word in text_], message.kind
+            assert f"{filed.id}" in text_ and "#" in text_  # the rest of the mail stays, naming the placeholder
+
 
 class TestRetention:
     def test_mail_texts_and_contacts_go_after_the_offices_periods_and_the_log_says_so(self, act, app, session, office,
@@ -102,10 +121,21 @@ class TestRetention:
                                                                              OutboxMessage.recipient != ""))
         assert kept == 0 and waiting > 0  # mails still to be sent keep their text until they are
         assert session.get(HelpRequest, filed.id).client_reference == "JC-4711"
-        tick(app, now=filed.starts_at + dt.timedelta(days=59), fast=False)
+        tick(app, now=filed.starts_at + dt.timedelta(days=61), fast=False)
+        fresh(session)
+        assert session.get(HelpRequest, filed.id).client_reference == "JC-4711"  # its record is not billed yet
+        billed = filed.starts_at + dt.timedelta(days=70)
+        entry = session.scalar(select(AssignmentRecord))
+        statement = Statement(office_id=office.id, volunteer_id=pool[0].id, year=billed.year, month=billed.month,
+                              status=StatementStatus.APPROVED, approved_at=billed)
+        session.add(statement)
+        session.flush()
+        entry.statement_id = statement.id
+        session.commit()
+        tick(app, now=billed + dt.timedelta(days=59), fast=False)
         fresh(session)
         assert session.get(HelpRequest, filed.id).client_reference == "JC-4711"
-        tick(app, now=filed.starts_at + dt.timedelta(days=61), fast=False)
+        tick(app, now=billed + dt.timedelta(days=61), fast=False)
         fresh(session)
         request = session.get(HelpRequest, filed.id)
         assert (request.client_reference, request.contact_phone, request.street) == ("", "", "")
@@ -113,8 +143,29 @@ class TestRetention:
         purged = session.scalars(select(AuditEvent).where(AuditEvent.action == "retention.purged")).all()
         # Eight mails: the request's and offer's, and the agency's request to confirm the record.
         # (Whether the record's case number went too depends on the year's end: tests/integration/test_month.py.)
-        assert [{k: v for k, v in e.details.items() if k != "records"} for e in purged] == [
-            {"mails": 8, "requests": 0}, {"mails": 0, "requests": 1}]
+        assert [{k: v for k, v in e.details.items() if k != "records"} for e in purged
+                if e.details["mails"] or e.details["requests"]] == [{"mails": 8, "requests": 0},
+                                                                    {"mails": 0, "requests": 1}]
+
+    def test_a_request_without_a_record_and_mails_of_no_office_go_after_their_periods(self, app, session, office,
+                                                                                      filed):
+        office.settings = {**office.settings, "retention_contact_days": 60}
+        filed.client_reference = "JC-0815"
+        filed.status = RequestStatus.CANCELLED
+        written = now()
+        session.add(OutboxMessage(idempotency_key="registration", kind="auth/registration_received",
+                                  recipient="neu@example.org", office_id=None, status=OutboxStatus.SENT,
+                                  payload={"subject": "Willkommen", "body": "Hallo Neu", "attachments": []},
+                                  created_at=written, sent_at=written))
+        session.commit()
+        tick(app, now=filed.starts_at + dt.timedelta(days=59), fast=False)
+        fresh(session)
+        assert session.get(HelpRequest, filed.id).client_reference == "JC-0815"
+        tick(app, now=max(filed.starts_at + dt.timedelta(days=61), written + dt.timedelta(days=91)), fast=False)
+        fresh(session)
+        assert session.get(HelpRequest, filed.id).client_reference == ""  # no record: from its day
+        mail = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == "registration"))
+        assert (mail.recipient, mail.payload["body"]) == ("", "")  # no office: the default 90 days
 
 
 class TestLongImports:
