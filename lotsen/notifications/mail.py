@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-import time
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import format_datetime
 from pathlib import Path
 
 from flask import render_template
 
+from lotsen import clock
 from lotsen.i18n import force_locale, usable_locale
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def build(settings: MailSettings, *, to: str, subject: str, body: str, locale: s
     message["From"] = settings.sender
     message["To"] = to
     message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = format_datetime(clock.now())
     message["Message-ID"] = message_id
     message.set_content(body)
     message["Content-Language"] = locale  # after set_content, which replaces Content-* headers
@@ -90,8 +90,8 @@ class Transport:
         if not settings.server:
             directory = Path(settings.mail_dir)
             directory.mkdir(parents=True, exist_ok=True)
-            # Nanoseconds first, so the files sort in the order they were sent.
-            path = directory / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
+            # The moment first (to the microsecond), so the files sort in the order they were sent.
+            path = directory / f"{clock.now():%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}.eml"
             path.write_bytes(bytes(message))
             return
         if self._smtp is None:

@@ -17,7 +17,8 @@ from tests.conftest import DAYS_AHEAD
 from tests.timing import BERLIN, UTC, berlin, next_weekday, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-READS_THE_CLOCK = re.compile(r"datetime\.now\(|datetime\.utcnow\(|date\.today\(|time\.time\(|func\.now\(|"
+READS_THE_CLOCK = re.compile(r"datetime\.now\(|datetime\.utcnow\(|datetime\.today\(|date\.today\(|"
+                             r"time\.time(_ns)?\(|localtime\(|gmtime\(|formatdate\(|func\.now\(|(?<![\w.])now\(\)|"
                              r"CURRENT_TIMESTAMP|current_timestamp|server_default=.*now", re.IGNORECASE)
 
 
