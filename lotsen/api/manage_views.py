@@ -19,7 +19,7 @@ from lotsen.auth.models import Role
 from lotsen.i18n import _
 from lotsen.notifications.models import OutboxMessage
 from lotsen.offices.models import Agency, Office
-from lotsen.web import Done, acting, roles_required, submit
+from lotsen.web import Done, acting, load, roles_required, submit
 
 bp = Blueprint("api_access", __name__, url_prefix="/agencies/<int:agency_id>/api")
 ROLES = (Role.CASEWORKER, Role.COORDINATOR, Role.ADMIN)
@@ -27,10 +27,7 @@ ROLES = (Role.CASEWORKER, Role.COORDINATOR, Role.ADMIN)
 
 def _agency(agency_id: int) -> Agency:
     """The agency, or 404 unless the signed-in user may manage its API access."""
-    agency = db.session().get(Agency, agency_id)
-    if agency is None or not tokens.can_manage(db.session(), current_user, agency):
-        abort(404)
-    return agency
+    return load(Agency, agency_id, lambda agency: tokens.can_manage(db.session(), current_user, agency))
 
 
 def _endpoints(agency: Agency) -> list[WebhookEndpoint]:

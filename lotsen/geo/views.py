@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -15,7 +15,7 @@ from lotsen.geo import forms, services
 from lotsen.geo.models import OfficePostcode, PlaceAlias
 from lotsen.i18n import _
 from lotsen.offices.models import Office
-from lotsen.web import office_in_charge, roles_required, submit
+from lotsen.web import load, office_in_charge, roles_required, submit
 
 bp = Blueprint("places", __name__, url_prefix="/places")
 
@@ -98,9 +98,7 @@ def add_alias():
 
 def _remove(model: type[OfficePostcode] | type[PlaceAlias], row_id: int):
     office = office_in_charge()
-    row = db.session().get(model, row_id)
-    if row is None or row.office_id != office.id:
-        abort(404)
+    row = load(model, row_id, lambda found: found.office_id == office.id)
     name = row.postcode if isinstance(row, OfficePostcode) else row.alias
     services.remove_place(db.session(), current_user, office.id, row)
     flash(_("%(entry)s has been removed.", entry=name), "success")

@@ -13,7 +13,7 @@ from lotsen.geo import services as places
 from lotsen.i18n import _, _l
 from lotsen.volunteers import forms, services
 from lotsen.volunteers.models import VolunteerProfile
-from lotsen.web import roles_required, show_error, submit
+from lotsen.web import load, roles_required, show_error, submit
 
 bp = Blueprint("volunteers", __name__)
 PROFILE_ROLES = (Role.VOLUNTEER, Role.COORDINATOR, Role.ADMIN)
@@ -46,9 +46,7 @@ def target_profile(user_id: int | None) -> VolunteerProfile:
             abort(404)
         user = current_user
     else:
-        user = db.session().get(User, user_id)
-        if user is None or user.role is not Role.VOLUNTEER or not can_manage_user(current_user, user):
-            abort(404)
+        user = load(User, user_id, lambda found: found.role is Role.VOLUNTEER and can_manage_user(current_user, found))
     profile = services.profile_of(db.session(), user)
     if profile.anonymized_at is not None:
         abort(404)
