@@ -320,6 +320,19 @@ class TestSecurityLog:
         logged = caplog.text
         assert "wrong password 123" not in logged and "amina@example.org" not in logged
 
+    def test_sessions_that_end_or_expire_are_logged(self, app, client, make_user, caplog, clock):
+        caplog.set_level(logging.INFO, logger="lotsen.security")
+        clock.set(dt.datetime(2027, 5, 3, 9, 0, tzinfo=dt.timezone.utc), tick=True)
+        volunteer = make_user(Role.VOLUNTEER)
+        sign_in(client, volunteer.email)
+        client.post("/logout")
+        assert security_events(caplog).count("session.ended") == 1
+        idle = app.test_client()
+        sign_in(idle, volunteer.email)
+        clock.advance(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+        idle.get("/")
+        assert security_events(caplog).count("session.expired") == 1
+
 
 def test_the_registration_mail_link_expires(client, app, session, make_office, mails, clock):
     clock.set(dt.datetime(2027, 5, 3, 9, 0, tzinfo=dt.timezone.utc), tick=True)
