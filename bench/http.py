@@ -49,6 +49,7 @@ if str(ROOT) not in sys.path:
 
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
+import logging  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import secrets  # noqa: E402
@@ -96,6 +97,7 @@ def count_statements(url: str, folder: Path, targets: list[Target], emails: dict
     """In-process, one worker: SQL statements per request and their time, for what limits a page."""
     from lotsen import create_app
 
+    logging.getLogger("lotsen.security").setLevel(logging.WARNING)  # the sign-ins here are not news
     app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(folder), "MAIL_DIR": str(folder / "mail"),
                       "RATELIMIT_STORAGE_URI": "memory://", "TWO_FACTOR_REQUIRED": []})
     engine = app.extensions["lotsen.engine"]
