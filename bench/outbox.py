@@ -222,7 +222,7 @@ def arrived_exactly_once(engine, sink: SmtpSink, count: int) -> tuple[bool, str]
 def run(admin, engine, url: str, sink: SmtpSink, workers: int, messages: int, args, folder: Path) -> Run:
     result = Run(workers, messages)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE outbox RESTART IDENTITY"))
+        conn.execute(text("TRUNCATE outbox, outbox_mentions RESTART IDENTITY"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE outbox"))
     sink.clear()
