@@ -58,6 +58,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from sqlalchemy.sql.expression import ClauseElement, Executable  # noqa: E402
 
 from history import Historian, History, agencies  # noqa: E402  (bench/history.py)
+from webdata import KREIS  # noqa: E402  (bench/webdata.py: Kreis Offenbach's municipalities)
 from lotsen import geo, migrate  # noqa: E402
 from lotsen.db import make_engine, normalize_url  # noqa: E402
 from lotsen.languages import HIGH_DEMAND, LanguageLevel  # noqa: E402
@@ -85,15 +86,6 @@ DISTURBED_CORES = 1.3  # busy cores while timing above which a measurement count
 # The pool's shape
 # ---------------------------------------------------------------------------------------------
 
-# Kreis Offenbach's 13 municipalities: postcode, name (as the demo office names them), rough
-# population in thousands (where volunteers live, and where appointments are).
-KREIS = [
-    ("63110", "Rodgau", 46), ("63303", "Dreieich", 42), ("63225", "Langen (Hessen)", 39),
-    ("63263", "Neu-Isenburg", 39), ("63128", "Dietzenbach", 34), ("63165", "Mühlheim am Main", 29),
-    ("63322", "Rödermark", 28), ("63179", "Obertshausen", 25), ("63500", "Seligenstadt", 21),
-    ("63150", "Heusenstamm", 19), ("63512", "Hainburg", 15), ("63329", "Egelsbach", 11),
-    ("63533", "Mainhausen", 10),
-]
 # A few volunteers live just outside, in the city of Offenbach (no municipality of the office).
 OUTSIDE = ["63065", "63067", "63069", "63071", "63073", "63075"]
 

@@ -53,6 +53,7 @@ from lotsen.notifications import outbox  # noqa: E402
 # lotsen.models imports every model, so the outbox's foreign keys resolve.
 from lotsen.models import OutboxMessage  # noqa: E402
 from lotsen.notifications.models import OutboxStatus  # noqa: E402
+from bench.webclient import machine_busy_seconds  # noqa: E402
 from tests.smtp_sink import SmtpSink  # noqa: E402
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -72,15 +73,6 @@ def cpu_seconds(pid: int) -> float | None:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return None
-
-
-def machine_busy_seconds() -> float | None:
-    """CPU time all processes of the machine have used so far (everything but idle and iowait)."""
-    try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    except (OSError, ValueError):
-        return None
-    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_for_quiet(limit: float) -> bool:
