@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 
@@ -116,3 +117,16 @@ def test_caseworkers_and_volunteers_may_not_see_the_directory(app, make_user, po
         sign_in(browser, make_user(role).email)
         assert browser.get("/volunteers/").status_code == 403
         assert browser.get("/volunteers/export.csv").status_code == 403
+
+
+def test_a_long_list_links_the_first_and_last_page_and_two_either_side(app):
+    macro = app.jinja_env.get_template("macros/forms.html").module.pagination
+    with app.test_request_context("/volunteers/?page=7&language=ar"):
+        nav = str(macro(7, 50, 3_940, "volunteers.list_volunteers"))  # 79 pages
+    pages = [int(p) for p in re.findall(r">(\d+)</a>", nav)]
+    assert pages == [1, 5, 6, 7, 8, 9, 79]
+    assert nav.count('class="gap"') == 2 and 'aria-current="page">7<' in nav
+    assert "page=79&amp;language=ar" in nav  # the filters stay
+    with app.test_request_context("/volunteers/"):
+        first = str(macro(1, 50, 120, "volunteers.list_volunteers"))  # 3 pages: no gaps
+    assert re.findall(r">(\d+)</a>", first) == ["1", "2", "3"] and "gap" not in first
