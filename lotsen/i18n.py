@@ -40,15 +40,20 @@ _BOUND = "lotsen_translations"
 _FORMATS = "lotsen_formats"
 
 
+def _once(key: str, look_up):
+    """``look_up()`` once per request (or app context), kept on ``g`` under ``key``; ``force_locale`` clears it."""
+    if not has_app_context():
+        return look_up()
+    bound = g.get(key)
+    if bound is None:
+        bound = look_up()
+        setattr(g, key, bound)
+    return bound
+
+
 def translations():
     """The current language's catalogue, looked up once per request."""
-    if not has_app_context():
-        return get_translations()
-    bound = g.get(_BOUND)
-    if bound is None:
-        bound = get_translations()
-        setattr(g, _BOUND, bound)
-    return bound
+    return _once(_BOUND, get_translations)
 
 
 def _(string: str, **variables) -> str:
@@ -147,13 +152,7 @@ def _chosen_language() -> str:
 
 def reader_formats() -> tuple[str, dt.tzinfo]:
     """The reader's locale and time zone, looked up once per request (and again inside ``force_locale``)."""
-    if not has_app_context():
-        return str(get_locale() or "de"), get_timezone()
-    bound = g.get(_FORMATS)
-    if bound is None:
-        bound = (str(get_locale() or "de"), get_timezone())
-        setattr(g, _FORMATS, bound)
-    return bound
+    return _once(_FORMATS, lambda: (str(get_locale() or "de"), get_timezone()))
 
 
 def when(value, fmt: str = "medium") -> str:

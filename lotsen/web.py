@@ -18,8 +18,11 @@ from werkzeug.routing import IntegerConverter
 
 from lotsen import clock, db, security
 from lotsen.acting import Acting
+from lotsen.api import problems
 from lotsen.auth.models import Role
+from lotsen.auth.permissions import coordinates
 from lotsen.errors import DomainError
+from lotsen.offices.models import Office
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +122,6 @@ def office_in_charge(*, first_for_admins: bool = False):
     """The office a page works on: the one an admin names with ``?office_id=``, else the coordinator's own;
     404 unless the user coordinates it. An admin who names none is sent to choose one, or
     (``first_for_admins``, for pages that let them switch) given the first office by name."""
-    from lotsen.auth.permissions import coordinates
-    from lotsen.offices.models import Office
-
     session = db.session()
     office_id = arg_id("office_id") or current_user.office_id
     if office_id is None and current_user.is_admin:
@@ -208,8 +208,6 @@ def _error_page(error: HTTPException):
     if error.code is None or error.code < 400:
         return error  # routing redirects such as a missing trailing slash
     if is_api():
-        from lotsen.api import problems
-
         if error.code == 429:
             security.event("throttled", api=True)
         return problems.of_http(error)
@@ -244,16 +242,8 @@ def _server_error(error):
     if db_session is not None:
         db_session.rollback()
     if is_api():
-        from lotsen.api import problems
-
         return problems.response("server-error")
     return render_template("errors/500.html"), 500
-
-
-def _api_problem(error):
-    from lotsen.api import problems
-
-    return problems.of_problem(error)
 
 
 def init_app(app: Flask) -> None:
@@ -264,9 +254,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(500, _server_error)
-    from lotsen.api.problems import ApiProblem
-
-    app.register_error_handler(ApiProblem, _api_problem)
+    app.register_error_handler(problems.ApiProblem, problems.of_problem)
 
 
 def download(body: bytes | str, mimetype: str, filename: str) -> Response:

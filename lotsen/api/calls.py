@@ -4,6 +4,7 @@ as problem details. The operations themselves are in ``lotsen/api/views.py``."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 
@@ -126,10 +127,10 @@ def idempotent(view):
                                                  request.get_data()])).hexdigest()
         kept = _kept(session, token_id, key)
         if kept is None:
+            entry = IdempotentResponse(token_id=token_id, key=key, fingerprint=fingerprint, created_at=clock.now())
             try:
                 with session.begin_nested():
-                    session.add(IdempotentResponse(token_id=token_id, key=key, fingerprint=fingerprint,
-                                                   created_at=clock.now()))
+                    session.add(entry)
                     session.flush()
             except IntegrityError:  # the same key at this very moment: the first call has committed meanwhile
                 kept = _kept(session, token_id, key)
@@ -142,7 +143,6 @@ def idempotent(view):
             replay.headers["Idempotent-Replayed"] = "true"
             return replay
         answer = view(*args, **kwargs)
-        entry = _kept(session, token_id, key)
         entry.status_code, entry.body = answer.status_code, answer.get_data(as_text=True)
         entry.location = answer.headers.get("Location", "")[:500]
         return answer
@@ -155,13 +155,18 @@ def _kept(session, token_id: int, key: str) -> IdempotentResponse | None:
                                                            IdempotentResponse.key == key))
 
 
-def refused(error: DomainError, *, conflict_without_field: bool = True) -> ApiProblem:
-    """A service's refusal as the API says it: a field error (422), or a conflict with the state (409)."""
-    if error.field or not conflict_without_field:
-        name = FIELD_NAMES.get(error.field or "", error.field or "_schema")
-        return ApiProblem("validation", errors={name: [error.message]},
-                          duplicates=[d.id for d in getattr(error, "duplicates", [])] or None)
-    return ApiProblem("conflict", error.message)
+@contextlib.contextmanager
+def refusals(*, conflict_without_field: bool = True):
+    """A service's refusal inside becomes the API's answer: a field error (422), or a conflict with the state
+    (409; with ``conflict_without_field`` False, a refusal without a field is a validation error too)."""
+    try:
+        yield
+    except DomainError as error:
+        if error.field or not conflict_without_field:
+            name = FIELD_NAMES.get(error.field or "", error.field or "_schema")
+            raise ApiProblem("validation", errors={name: [error.message]},
+                             duplicates=[d.id for d in getattr(error, "duplicates", [])] or None) from None
+        raise ApiProblem("conflict", error.message) from None
 
 
 def load_request(request_id: int) -> HelpRequest:

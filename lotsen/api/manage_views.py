@@ -30,8 +30,9 @@ def _agency(agency_id: int) -> Agency:
     return load(Agency, agency_id, lambda agency: tokens.can_manage(db.session(), current_user, agency))
 
 
-def _endpoints(agency: Agency) -> list[WebhookEndpoint]:
-    mine = tokens.grantable_offices(db.session(), current_user, agency)
+def _endpoints(agency: Agency, mine: set[int] | None = None) -> list[WebhookEndpoint]:
+    """The agency's active endpoints for an office whose access the user manages (``mine``, if known)."""
+    mine = tokens.grantable_offices(db.session(), current_user, agency) if mine is None else mine
     return [e for e in db.session().scalars(select(WebhookEndpoint).where(
         WebhookEndpoint.agency_id == agency.id, WebhookEndpoint.is_active.is_(True)).order_by(WebhookEndpoint.id))
         if mine & set(e.office_ids or [])]
@@ -43,7 +44,7 @@ def _page(agency: Agency, *, token_form=None, webhook_form=None, new_token: str 
     token_form = token_form or TokenForm(formdata=None)
     if token_form.expires_on.data is None:
         token_form.expires_on.data = clock.today() + dt.timedelta(days=365)
-    endpoints = _endpoints(agency)
+    endpoints = _endpoints(agency, offices)
     office_names = {o.id: o.name for o in session.scalars(select(Office).where(Office.id.in_(sorted(offices))))}
     return render_template(
         "api/access.html", agency=agency, tokens=tokens.tokens_of(session, current_user, agency),
@@ -79,9 +80,7 @@ def issue_token(agency_id: int):
 @roles_required(*ROLES)
 def revoke_token(agency_id: int, token_id: int):
     agency = _agency(agency_id)
-    token = next((t for t in tokens.tokens_of(db.session(), current_user, agency) if t.id == token_id), None)
-    if token is None or not FlaskForm().validate_on_submit():
-        abort(404)
+    token = _posted_for(tokens.tokens_of(db.session(), current_user, agency), token_id)
     tokens.revoke(db.session(), acting(), token)
     flash(_("The token “%(name)s” has been revoked; it no longer works.", name=token.name), "success")
     return redirect(url_for("api_access.show", agency_id=agency.id))
@@ -102,18 +101,19 @@ def add_webhook(agency_id: int):
     return _page(agency, webhook_form=form)
 
 
-def _endpoint(agency: Agency, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = next((e for e in _endpoints(agency) if e.id == endpoint_id), None)
-    if endpoint is None or not FlaskForm().validate_on_submit():
+def _posted_for(items: list, ident: int):
+    """The token or endpoint with this id among those the user manages, on a valid form post; 404 otherwise."""
+    found = next((item for item in items if item.id == ident), None)
+    if found is None or not FlaskForm().validate_on_submit():
         abort(404)
-    return endpoint
+    return found
 
 
 @bp.route("/webhooks/<int:endpoint_id>/remove", methods=["POST"])
 @roles_required(*ROLES)
 def remove_webhook(agency_id: int, endpoint_id: int):
     agency = _agency(agency_id)
-    webhooks.remove_endpoint(db.session(), acting(), _endpoint(agency, endpoint_id))
+    webhooks.remove_endpoint(db.session(), acting(), _posted_for(_endpoints(agency), endpoint_id))
     flash(_("The endpoint has been removed."), "success")
     return redirect(url_for("api_access.show", agency_id=agency.id))
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from lotsen import clock, db
 from lotsen.api import schemas as s
-from lotsen.api.calls import acting, blp, idempotent, load_record, load_request, operation, refused
+from lotsen.api.calls import acting, blp, idempotent, load_record, load_request, operation, refusals
 from lotsen.api.models import Scope
 from lotsen.api.problems import ApiProblem
 from lotsen.api.shapes import bad_cursor, cursor_of, read_cursor, record_out, request_detail, request_out
@@ -24,7 +24,6 @@ from lotsen.assignments import changes
 from lotsen.billing import records
 from lotsen.billing.lifecycle import RecordStatus
 from lotsen.billing.models import AssignmentRecord
-from lotsen.errors import DomainError
 from lotsen.i18n import _
 from lotsen.offices.models import Agency, Office
 from lotsen.requests import services
@@ -120,13 +119,11 @@ def create_request(body):
     if office is None:
         raise ApiProblem("validation", errors={"office_id": [_("Name one of the offices this token reaches.")]})
     series = body["series"] or {}
-    try:
+    with refusals(conflict_without_field=False):
         created = services.create_requests(
             session, client, office, agency, _data(body), now=clock.now(), zone=clock.zone(),
             recurrence=series.get("recurrence", ""), count=series.get("count", 1),
             allow_duplicate=body["allow_duplicate"], address=acting().address)
-    except DomainError as error:
-        raise refused(error, conflict_without_field=False) from None
     return {"items": [request_out(r) for r in created]}, 201, {
         "Location": url_for("api.show_request", request_id=created[0].id)}
 
@@ -163,11 +160,9 @@ def change_request(body, request_id: int):
         gender_preference=found.gender_preference.value if found.gender_preference else "",
         client_reference=found.client_reference, contact_name=found.contact_name,
         contact_phone=found.contact_phone, notes=found.notes, is_urgent=found.is_urgent)
-    try:
+    with refusals():
         services.update_request(db.session(), g.api_client, found, data, now=clock.now(), zone=zone,
                                 allow_duplicate=True, address=acting().address)
-    except DomainError as error:
-        raise refused(error) from None
     return request_detail(found)
 
 
@@ -184,10 +179,8 @@ def cancel_request(body, request_id: int):
     found = load_request(request_id)
     if not found.can_cancel(g.api_client):
         raise ApiProblem("conflict", _("This request can no longer be cancelled."))
-    try:
+    with refusals():
         changes.cancel(db.session(), acting(), found.id, body["reason"])
-    except DomainError as error:
-        raise refused(error) from None
     return request_detail(found)
 
 
@@ -228,10 +221,8 @@ def show_record(record_id: int):
 
 def _answer(record_id: int, version: int, *, confirmed: bool, comment: str = "") -> dict:
     entry = load_record(record_id)
-    try:
+    with refusals():
         records.answer(db.session(), acting(), entry.id, version, confirmed=confirmed, comment=comment, via="api")
-    except DomainError as error:
-        raise refused(error) from None
     return record_out(entry)
 
 

@@ -190,7 +190,7 @@ def _send_one(session: Session, message: OutboxMessage | None, worker: str, tran
     except Exception as error:  # noqa: BLE001  the server or the network; try again later
         _failed(message, error, now, permanent=False)
         return "failed"
-    message.status, message.sent_at, message.claimed_by, message.lease_until = OutboxStatus.SENT, clock.now(), "", None
+    _sent(message)
     if message.kind in SCRUB_AFTER_SENDING:
         message.recipient, message.payload = "", {"subject": "", "body": "", "attachments": []}
     return "sent"
@@ -208,9 +208,13 @@ def _post_webhook(session: Session, message: OutboxMessage, now: dt.datetime) ->
     except webhooks.DeliveryError as error:
         _failed(message, error, now, permanent=error.permanent, text=str(error))
         return "failed"
-    message.status, message.sent_at, message.claimed_by, message.lease_until = OutboxStatus.SENT, clock.now(), "", None
+    _sent(message)
     message.last_error = answer  # what the receiver answered, shown with the deliveries
     return "sent"
+
+
+def _sent(message: OutboxMessage) -> None:
+    message.status, message.sent_at, message.claimed_by, message.lease_until = OutboxStatus.SENT, clock.now(), "", None
 
 
 def _failed(message: OutboxMessage, error: Exception, now: dt.datetime, *, permanent: bool,
